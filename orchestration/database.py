@@ -1,0 +1,228 @@
+"""Where the warehouse is, for every part of the project.
+
+One rule: the standard libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE) when
+PGHOST is set; otherwise the embedded default, a private PostgreSQL started from the `pgserver`
+wheel with its data under `.precog/` in the project. PGDATABASE picks the database in both cases.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg2
+import psycopg2.extensions
+
+# pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); the fallback is fine.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED_DATABASE = "precog"
+
+
+class DatabaseError(RuntimeError):
+    """The warehouse cannot be reached or prepared; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+    embedded: bool
+
+    def libpq_env(self) -> dict[str, str]:
+        """The libpq variables that point any client (psql, dbt, Dagster) at this warehouse."""
+        return {
+            "PGHOST": self.host,
+            "PGPORT": str(self.port),
+            "PGUSER": self.user,
+            "PGPASSWORD": self.password,
+            "PGDATABASE": self.dbname,
+        }
+
+    def url(self, driver: str = "postgresql", dbname: str | None = None) -> str:
+        """A SQLAlchemy-style URL; a socket directory goes in the `host` query parameter."""
+        auth = quote(self.user) + (":" + quote(self.password) if self.password else "")
+        database = quote(dbname or self.dbname)
+        if self.host.startswith("/"):
+            return f"{driver}://{auth}@/{database}?host={self.host}&port={self.port}"
+        return f"{driver}://{auth}@{self.host}:{self.port}/{database}"
+
+    def describe(self) -> str:
+        where = "embedded server" if self.embedded else "external server (PGHOST)"
+        return f"{where}: host={self.host} port={self.port} user={self.user} dbname={self.dbname}"
+
+
+def data_dir() -> Path:
+    """Where the embedded server keeps its files (git-ignored); PRECOG_DATA_DIR overrides."""
+    return Path(os.environ.get("PRECOG_DATA_DIR", PROJECT_ROOT / ".precog")).resolve()
+
+
+def _pgdata() -> Path:
+    return data_dir() / "pgdata"
+
+
+def is_external() -> bool:
+    return bool(os.environ.get("PGHOST"))
+
+
+def warehouse(start: bool = True) -> Warehouse:
+    """The warehouse in use; starts the embedded server on demand unless `start` is False."""
+    if is_external():
+        user = os.environ.get("PGUSER") or os.environ.get("USER") or "postgres"
+        return Warehouse(
+            host=os.environ["PGHOST"],
+            port=int(os.environ.get("PGPORT") or 5432),
+            user=user,
+            password=os.environ.get("PGPASSWORD", ""),
+            dbname=os.environ.get("PGDATABASE") or user,
+            embedded=False,
+        )
+    info = _start_embedded() if start else _embedded_postmaster()
+    if info is None:
+        raise DatabaseError("the embedded server is not running: run `precog db start`")
+    return Warehouse(
+        host=str(info.socket_dir),
+        port=int(info.port),
+        user="postgres",
+        password="",
+        dbname=os.environ.get("PGDATABASE") or EMBEDDED_DATABASE,
+        embedded=True,
+    )
+
+
+def _embedded_postmaster():
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(_pgdata()) if _pgdata().exists() else None
+    return info if info is not None and info.is_running() and info.status == "ready" else None
+
+
+def _start_embedded():
+    running = _embedded_postmaster()
+    if running is not None:
+        return running
+    try:
+        import pgserver
+
+        _pgdata().mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None: the server outlives this process until `precog db stop`.
+        server = pgserver.get_server(_pgdata(), cleanup_mode=None)
+        return server.get_postmaster_info()
+    except Exception as error:  # pgserver raises bare subprocess and OS errors
+        log = _pgdata() / "log"
+        raise DatabaseError(
+            f"could not start the embedded PostgreSQL in {_pgdata()} ({error}); "
+            f"see {log}, or set PGHOST to use an existing server"
+        ) from error
+
+
+def stop_embedded() -> bool:
+    """Stop the embedded server; False if it was not running."""
+    info = _embedded_postmaster()
+    if info is None:
+        return False
+    from pgserver._commands import pg_ctl
+
+    # pgserver runs the server as its own system user when we are root.
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=_pgdata(), user=user)
+    return True
+
+
+def connect(target: Warehouse | None = None, dbname: str | None = None):
+    """A psycopg2 connection to the warehouse (or to another database on the same server)."""
+    target = target or warehouse()
+    try:
+        return psycopg2.connect(
+            host=target.host,
+            port=target.port,
+            user=target.user,
+            password=target.password or None,
+            dbname=dbname or target.dbname,
+            application_name="precog",
+        )
+    except psycopg2.OperationalError as error:
+        message = str(error).strip().splitlines()[0]
+        raise DatabaseError(f"cannot connect to {target.describe()}: {message}") from error
+
+
+@contextlib.contextmanager
+def transaction(target: Warehouse | None = None) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor inside one transaction: committed on success, rolled back on error."""
+    connection = connect(target)
+    try:
+        with connection, connection.cursor() as cursor:
+            yield cursor
+    finally:
+        connection.close()
+
+
+def ensure_database(target: Warehouse) -> bool:
+    """Create the target database if the server lacks it; True if it was created."""
+    try:
+        connection = connect(target)
+        connection.close()
+        return False
+    except DatabaseError as error:
+        if "does not exist" not in str(error):
+            raise
+    admin = connect(target, dbname="postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'create database "{target.dbname}"')
+    except psycopg2.errors.DuplicateDatabase:
+        return False
+    finally:
+        admin.close()
+    return True
+
+
+def migrate(target: Warehouse | None = None) -> list[str]:
+    """Apply the SQL files in orchestration/migrations not applied yet; returns their names.
+
+    Each file is also written to be re-runnable, so a database populated before the migration
+    table existed is still safe.
+    """
+    target = target or warehouse()
+    ensure_database(target)
+    files = sorted(
+        (entry.name, entry.read_text())
+        for entry in resources.files("orchestration.migrations").iterdir()
+        if entry.name.endswith(".sql")
+    )
+    applied_now = []
+    with transaction(target) as cursor:
+        # One migrator at a time; the lock is released at commit.
+        cursor.execute("select pg_advisory_xact_lock(hashtext('precog migrations'))")
+        cursor.execute(
+            "create schema if not exists precog_meta;"
+            "create table if not exists precog_meta.schema_migrations ("
+            " name text primary key, applied_at timestamptz not null default now())"
+        )
+        cursor.execute("select name from precog_meta.schema_migrations")
+        done = {row[0] for row in cursor.fetchall()}
+        for name, sql in files:
+            if name in done:
+                continue
+            cursor.execute(sql)
+            cursor.execute("insert into precog_meta.schema_migrations (name) values (%s)", (name,))
+            applied_now.append(name)
+    return applied_now
+
+
+def prepare() -> Warehouse:
+    """The warehouse, started if embedded, with its database and schemas in place."""
+    target = warehouse()
+    migrate(target)
+    return target

@@ -1,0 +1,52 @@
+"""Every test talks to a real PostgreSQL: the server the project resolves (PGHOST, else the
+embedded default), in databases created for the test session and dropped after it."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from orchestration import database
+
+
+def _create(name: str) -> database.Warehouse:
+    os.environ["PGDATABASE"] = name
+    target = database.warehouse()
+    admin = database.connect(target, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'drop database if exists "{name}" with (force)')
+        cursor.execute(f'create database "{name}"')
+    admin.close()
+    database.migrate(target)
+    return target
+
+
+def _drop(target: database.Warehouse) -> None:
+    admin = database.connect(target, dbname="postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'drop database if exists "{target.dbname}" with (force)')
+    admin.close()
+
+
+@pytest.fixture
+def warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[database.Warehouse]:
+    """A fresh, migrated, empty database; PGDATABASE points at it while the test runs."""
+    monkeypatch.setenv("PGDATABASE", "unused")  # restored after the test
+    target = _create(f"precog_test_{uuid.uuid4().hex[:10]}")
+    yield target
+    _drop(target)
+
+
+@pytest.fixture
+def cursor(warehouse: database.Warehouse):
+    """An autocommitting cursor on the test's database."""
+    connection = database.connect(warehouse)
+    connection.autocommit = True
+    with connection.cursor() as cur:
+        yield cur
+    connection.close()
