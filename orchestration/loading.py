@@ -8,7 +8,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 
-def copy_frame(cursor, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None) -> int:
+def copy_frame(
+    cursor, table: str, frame: pd.DataFrame, columns: Sequence[str] | None = None
+) -> int:
     """COPY a DataFrame into `table` (CSV, NULL as empty); returns the rows loaded.
 
     Money columns should hold Decimal or exact strings: CSV text reaches `numeric` unchanged.

@@ -33,6 +33,15 @@ def _drop(target: database.Warehouse) -> None:
     admin.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def embedded_server_lifetime() -> Iterator[None]:
+    """Leave the embedded server as the session found it: stop it if the tests started it."""
+    was_running = database.is_external() or database._embedded_postmaster() is not None
+    yield
+    if not was_running:
+        database.stop_embedded()
+
+
 @pytest.fixture
 def warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[database.Warehouse]:
     """A fresh, migrated, empty database; PGDATABASE points at it while the test runs."""

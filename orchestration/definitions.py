@@ -1,0 +1,22 @@
+"""The Dagster code location: everything the operator sees in the UI."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.assets.dbt import dbt_models, dbt_project
+from orchestration.resources import WarehouseResource
+
+pipeline_job = dg.define_asset_job(
+    "pipeline", selection=dg.AssetSelection.all(), description="Everything, once, in order."
+)
+
+defs = dg.Definitions(
+    assets=[dbt_models],
+    jobs=[pipeline_job],
+    resources={
+        "dbt": DbtCliResource(project_dir=dbt_project),
+        "warehouse": WarehouseResource(),
+    },
+)

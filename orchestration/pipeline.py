@@ -1,0 +1,22 @@
+"""Run the whole pipeline once, in process, through the Dagster definitions (`precog run`)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+
+def prepare_dbt_manifest() -> None:
+    """Parse the dbt project, so the definitions can load its manifest."""
+    from orchestration.assets.dbt import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+
+
+def run(full_refresh: bool = False) -> dg.ExecuteInProcessResult:
+    prepare_dbt_manifest()
+    from orchestration.definitions import defs
+
+    run_config = {"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}}
+    return defs.get_job_def("pipeline").execute_in_process(
+        run_config=run_config, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
+    )
