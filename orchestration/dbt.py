@@ -7,27 +7,48 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dagster_dbt import DbtCliResource, DbtProject
+
 from orchestration.database import PROJECT_ROOT, Warehouse
 
 DBT_PROJECT_DIR = PROJECT_ROOT
 DBT_PROFILES_DIR = PROJECT_ROOT / "profiles"
+# The dbt of this environment, whether or not its bin directory is on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
 
 
-def dbt_env(target: Warehouse) -> dict[str, str]:
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+
+
+def dbt_env(target: Warehouse | None = None) -> dict[str, str]:
     """The environment a dbt process needs: the warehouse's libpq variables and the profile."""
-    return {**os.environ, **target.libpq_env(), "DBT_PROFILES_DIR": str(DBT_PROFILES_DIR)}
+    return {
+        **os.environ,
+        **(target.libpq_env() if target else {}),
+        "DBT_PROFILES_DIR": str(DBT_PROFILES_DIR),
+    }
 
 
 def run_dbt(
-    args: list[str], target: Warehouse, target_path: Path | None = None
+    args: list[str], target: Warehouse | None = None, target_path: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run the dbt CLI of this environment in the project; output is captured, not raised on.
+    """Run dbt in the project; output is captured, a failure is not raised.
 
     `target_path` keeps dbt's artifacts apart (tests building several databases side by side).
     """
-    command = [str(Path(sys.executable).with_name("dbt")), *args]
+    command = [DBT_EXECUTABLE, *args]
     if target_path is not None:
         command += ["--target-path", str(target_path)]
     return subprocess.run(
         command, cwd=DBT_PROJECT_DIR, env=dbt_env(target), capture_output=True, text=True
     )
+
+
+def prepare_manifest() -> None:
+    """Parse the project into target/manifest.json, which the Dagster definitions load."""
+    result = run_dbt(["parse", "--quiet"])
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed: {(result.stdout + result.stderr).strip()}")

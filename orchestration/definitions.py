@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
-from orchestration.assets.dbt import dbt_models, dbt_project
+from orchestration.assets.dbt import dbt_models
+from orchestration.dbt import dbt_resource
 from orchestration.resources import WarehouseResource
 
 pipeline_job = dg.define_asset_job(
@@ -16,7 +16,7 @@ defs = dg.Definitions(
     assets=[dbt_models],
     jobs=[pipeline_job],
     resources={
-        "dbt": DbtCliResource(project_dir=dbt_project),
+        "dbt": dbt_resource(),
         "warehouse": WarehouseResource(),
     },
 )

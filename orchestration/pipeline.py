@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-
-def prepare_dbt_manifest() -> None:
-    """Parse the dbt project, so the definitions can load its manifest."""
-    from orchestration.assets.dbt import dbt_project
-
-    dbt_project.preparer.prepare(dbt_project)
+from orchestration.dbt import prepare_manifest
 
 
 def run(full_refresh: bool = False) -> dg.ExecuteInProcessResult:
-    prepare_dbt_manifest()
+    prepare_manifest()
     from orchestration.definitions import defs
 
     run_config = {"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}}

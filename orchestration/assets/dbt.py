@@ -1,17 +1,14 @@
 """The dbt project as Dagster assets."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt import DBT_PROFILES_DIR, DBT_PROJECT_DIR
+from orchestration.dbt import dbt_project
 from orchestration.resources import WarehouseResource
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
 # Parses the project only under `dagster dev`; elsewhere `precog` prepares the manifest first.
 dbt_project.prepare_if_dev()
 
