@@ -1,0 +1,101 @@
+{#- Incremental models recompute exactly what changed (DESIGN.md, "Incremental runs").
+
+    intermediate.int_position_changes is an append-only log: each run records the positions
+    whose raw rows (trades, position versions, edge versions of their market and model) landed
+    since the previous run, stamped with the run's start. Every model downstream keeps its own
+    watermark in precog_meta.build_watermarks, so it catches up on all the log entries it has
+    not processed, whichever dbt invocation (hourly or daily) runs it, and a failed build leaves
+    them for the next one. A position's P&L depends only on its own rows, so recomputing its
+    trades, and every bucket they fall in, covers everything a late row can change. -#}
+
+{#- The positions this model has not processed yet. -#}
+{% macro unprocessed_changes() -%}
+    (
+        select distinct position_id
+        from {{ ref('int_position_changes') }}
+        where captured_at > coalesce(
+            (
+                select captured_through from precog_meta.build_watermarks
+                where model = '{{ this.identifier }}'
+            ),
+            '-infinity'
+        )
+    )
+{%- endmacro %}
+
+{#- Post-hook: the model has processed the whole log, in the transaction that rebuilt it. -#}
+{% macro advance_watermark() -%}
+    insert into precog_meta.build_watermarks (model, captured_through)
+    select '{{ this.identifier }}', max(captured_at) from {{ ref('int_position_changes') }}
+    having max(captured_at) is not null
+    on conflict (model) do update set captured_through = excluded.captured_through
+{%- endmacro %}
+
+{#- Name of the temporary table holding a rollup model's dirty buckets for this run. -#}
+{% macro dirty_buckets_table() -%}
+    {{ this.identifier }}__dirty_buckets
+{%- endmacro %}
+
+{#- Pre-hook of a rollup level: find the buckets the unprocessed changes touch (every raw trade
+    of a changed position, valid or not, so buckets a trade left are included), keep them for the
+    model's query, and delete them: the query inserts them again, whole. Computed once into a
+    temporary table so the delete and the insert agree even while new rows land. -#}
+{% macro replace_dirty_buckets(grain) -%}
+    {%- if is_incremental() -%}
+    create temporary table {{ dirty_buckets_table() }} on commit drop as
+    select distinct
+        {{ bucket_start(grain, 'trades.execution_timestamp') }} as bucket,
+        positions.strategy_id,
+        positions.model_id,
+        markets.league,
+        markets.market_type
+    from {{ unprocessed_changes() }} as changes
+    inner join {{ source('raw', 'trades') }} as trades on trades.position_id = changes.position_id
+    inner join {{ source('raw', 'positions') }} as positions
+        on positions.position_id = changes.position_id
+    inner join {{ source('raw', 'markets') }} as markets on markets.market_id = positions.market_id;
+
+    delete from {{ this }} as target
+    using {{ dirty_buckets_table() }} as dirty
+    where {{ bucket_matches('target.period_start', 'dirty.bucket', grain) }}
+        and (target.strategy_id, target.model_id, target.league, target.market_type)
+            = (dirty.strategy_id, dirty.model_id, dirty.league, dirty.market_type)
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- all_time has one bucket per dimensions, with a null start. -#}
+{% macro bucket_matches(period_start, bucket, grain) -%}
+    {%- if grain == 'all_time' -%} true {%- else -%} {{ period_start }} = {{ bucket }} {%- endif -%}
+{%- endmacro %}
+
+{#- Which raw rows int_position_changes captures, as a condition on their `loaded_at` column:
+    a landing window given as vars loaded_from / loaded_to (half-open, from Dagster partitions);
+    else what landed since the log's last capture; else (first build) everything. -#}
+{% macro landed_condition(loaded_at) -%}
+    {%- set window_from = var('loaded_from', none) -%}
+    {%- if window_from is not none -%}
+        {{ loaded_at }} >= '{{ window_from }}'::timestamptz
+        and {{ loaded_at }} < '{{ var('loaded_to', 'infinity') }}'::timestamptz
+    {%- elif is_incremental() -%}
+        {{ loaded_at }} > (select max(loaded_at) from {{ this }})
+            - interval '{{ var("late_commit_tolerance") }}'
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+{#- Join `relation` (a staging view) as `alias` on `condition`. An incremental build touches few
+    keys, so it looks each one up: a LATERAL subquery whose key, a parameter, pushes down through
+    the view's windows (partitioned by that key) to a raw index. OFFSET 0 keeps the planner from
+    flattening it into one join over the whole view. A full build joins the views whole. -#}
+{% macro lookup_join(kind, relation, alias, condition) -%}
+    {%- if is_incremental() -%}
+    {{ kind }} join lateral (
+        select * from {{ relation }} as {{ alias }} where {{ condition }} offset 0
+    ) as {{ alias }} on true
+    {%- else -%}
+    {{ kind }} join {{ relation }} as {{ alias }} on {{ condition }}
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,146 @@
+{#- The eight time levels (DESIGN.md): buckets in the reporting time zone, additive and
+    composable components stored at every level, derived metrics recomputed from them. -#}
+
+{% macro reporting_timezone() -%}
+    '{{ var("reporting_timezone") }}'
+{%- endmacro %}
+
+{#- Start of the bucket of `ts` at `grain` (hour, day, week, month, quarter, year; all_time has
+    none). date_trunc in the zone keeps the two instants of a repeated hour apart and starts
+    weeks on ISO Mondays. -#}
+{% macro bucket_start(grain, ts) -%}
+    {%- if grain == 'all_time' -%}
+        null::timestamptz
+    {%- else -%}
+        date_trunc('{{ grain }}', {{ ts }}, {{ reporting_timezone() }})
+    {%- endif -%}
+{%- endmacro %}
+
+{#- End of the bucket starting at `start`: an hour is 60 real minutes; a day and longer end at
+    the next local midnight, so days of 23 and 25 hours come out right. -#}
+{% macro bucket_end(grain, start) -%}
+    {%- if grain == 'all_time' -%}
+        null::timestamptz
+    {%- elif grain == 'hour' -%}
+        {{ start }} + interval '1 hour'
+    {%- else -%}
+        {%- set length = {'day': '1 day', 'week': '7 days', 'month': '1 month',
+            'quarter': '3 months', 'year': '1 year'}[grain] %}
+        (({{ start }} at time zone {{ reporting_timezone() }}) + interval '{{ length }}')
+            at time zone {{ reporting_timezone() }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro rollup_dimensions(prefix='') -%}
+    {{ prefix }}strategy_id, {{ prefix }}model_id, {{ prefix }}league, {{ prefix }}market_type
+{%- endmacro %}
+
+{#- One level: the buckets of `grain` built from the finer rows of `child` (int_trade_pnl, whose
+    rows are single-trade segments, or the level below).
+
+    Additive components are summed. Max drawdown composes in time order (DESIGN.md): a child
+    segment starts at the cumulative P&L of the segments before it in the bucket, so its peak and
+    trough sit at that offset; the bucket's drawdown is the largest of the children's own and of
+    an earlier peak minus a later trough. Sharpe keeps the first and last active day and the sum
+    of squared daily P&L (a day's P&L is its net P&L; the sum over days is net_pnl itself). -#}
+{% macro rollup_level(child, grain, segment_order='period_start') -%}
+{%- set preceding_segments = "partition by bucket, " ~ rollup_dimensions()
+    ~ " order by " ~ segment_order ~ " rows between unbounded preceding and 1 preceding" -%}
+{%- set local_day = "(bucket at time zone " ~ reporting_timezone() ~ ")::date" -%}
+with
+
+children as (
+
+    select
+        {{ bucket_start(grain, 'child.period_start') }} as bucket,
+        child.*
+    from {{ child }} as child
+    {%- if is_incremental() %}
+    inner join {{ dirty_buckets_table() }} as dirty
+        on {{ bucket_matches(bucket_start(grain, 'child.period_start'), 'dirty.bucket', grain) }}
+        and (child.strategy_id, child.model_id, child.league, child.market_type)
+            = (dirty.strategy_id, dirty.model_id, dirty.league, dirty.market_type)
+    {%- endif %}
+
+),
+
+offsets as (
+
+    select
+        *,
+        coalesce(sum(net_pnl) over ({{ preceding_segments }}), 0) as pnl_before
+    from children
+
+),
+
+segments as (
+
+    select
+        *,
+        pnl_before + peak_pnl as peak_level,
+        pnl_before + trough_pnl as trough_level,
+        max(pnl_before + peak_pnl) over ({{ preceding_segments }}) as earlier_peak_level
+    from offsets
+
+)
+
+select
+    bucket as period_start,
+    {{ bucket_end(grain, 'bucket') }} as period_end,
+    {{ rollup_dimensions() }},
+    sum(total_trades)::bigint as total_trades,
+    sum(closed_trades)::bigint as closed_trades,
+    sum(winning_trades)::bigint as winning_trades,
+    sum(losing_trades)::bigint as losing_trades,
+    sum(contracts) as contracts,
+    sum(notional) as notional,
+    sum(fees) as fees,
+    sum(gross_profit) as gross_profit,
+    sum(gross_loss) as gross_loss,
+    sum(net_pnl) as net_pnl,
+    sum(edge_sum) as edge_sum,
+    sum(edge_count)::bigint as edge_count,
+    max(peak_level) as peak_pnl,
+    min(trough_level) as trough_pnl,
+    greatest(max(max_drawdown), max(earlier_peak_level - trough_level)) as max_drawdown,
+    {%- if grain == 'hour' %}
+    null::date as first_pnl_day,
+    null::date as last_pnl_day,
+    null::numeric as daily_pnl_sum_squares
+    {%- elif grain == 'day' %}
+    case when sum(closed_trades) > 0 then {{ local_day }} end as first_pnl_day,
+    case when sum(closed_trades) > 0 then {{ local_day }} end as last_pnl_day,
+    sum(net_pnl) * sum(net_pnl) as daily_pnl_sum_squares
+    {%- else %}
+    min(first_pnl_day) as first_pnl_day,
+    max(last_pnl_day) as last_pnl_day,
+    sum(daily_pnl_sum_squares) as daily_pnl_sum_squares
+    {%- endif %}
+from segments
+group by bucket, {{ rollup_dimensions() }}
+{%- endmacro %}
+
+{#- The derived metrics of DESIGN.md, from a row's own components: the one definition of each. -#}
+{% macro derived_metrics() -%}
+    case when closed_trades > 0 then winning_trades::numeric / closed_trades end as win_rate,
+    case when edge_count > 0 then edge_sum / edge_count end as average_edge,
+    case when gross_loss < 0 then gross_profit / -gross_loss end as profit_factor,
+    max_drawdown,
+    {{ sharpe_ratio('net_pnl', 'daily_pnl_sum_squares', 'first_pnl_day', 'last_pnl_day') }}
+        as sharpe_ratio
+{%- endmacro %}
+
+{#- Mean over sample standard deviation of daily net P&L, times sqrt(365), over the calendar days
+    from the first to the last active day (days without a closing trade count as 0); null with
+    fewer than 2 days or no variation. -#}
+{% macro sharpe_ratio(pnl_sum, pnl_sum_squares, first_day, last_day) -%}
+    {%- set days = "(" ~ last_day ~ " - " ~ first_day ~ " + 1)::numeric" -%}
+    case
+        when {{ days }} >= 2
+            and {{ pnl_sum_squares }} * {{ days }} - {{ pnl_sum }} * {{ pnl_sum }} > 0
+        then ({{ pnl_sum }} / {{ days }})
+            / sqrt(({{ pnl_sum_squares }} - {{ pnl_sum }} * {{ pnl_sum }} / {{ days }})
+                / ({{ days }} - 1))
+            * sqrt(365::numeric)
+    end
+{%- endmacro %}

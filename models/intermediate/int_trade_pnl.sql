@@ -1,0 +1,179 @@
+{#- Trade-level P&L (DESIGN.md, "P&L semantics"): every valid trade with its position's
+    dimensions, average entry price, realized P&L and edge at entry, and the components that
+    make it the finest segment of the rollups (macros/rollups.sql).
+
+    Incremental by position: a position's P&L depends only on its own trades (a late entry
+    changes the average entry price of every closing trade), so each run deletes and rebuilds
+    the trades of the positions in the change log, reading only those positions' rows
+    (macros/incremental.sql, lookup_join). A full build is a bulk join of whole views, whose
+    quarantine filters leave the planner guessing one row: nested loops are switched off for it. -#}
+{{ config(
+    materialized='incremental',
+    pre_hook=[
+        "{% if is_incremental() %}delete from {{ this }} where position_id in {{ unprocessed_changes() }}{% endif %}",
+        "{% if not is_incremental() %}set local enable_nestloop = off{% endif %}",
+    ],
+    post_hook="{{ advance_watermark() }}",
+    indexes=[{'columns': ['position_id']}, {'columns': ['period_start']}],
+) }}
+
+with
+
+{% if is_incremental() %}
+changes as (
+
+    select * from {{ unprocessed_changes() }} as changes
+
+),
+
+trades as (
+
+    select stg_trades.*
+    from changes
+    {{ lookup_join('inner', ref('stg_trades'), 'stg_trades',
+        'stg_trades.position_id = changes.position_id') }}
+
+),
+
+position_versions as (
+
+    select versions.*
+    from changes
+    {{ lookup_join('inner', ref('stg_position_versions'), 'versions',
+        'versions.position_id = changes.position_id') }}
+
+),
+{% else %}
+trades as (
+
+    select * from {{ ref('stg_trades') }}
+
+),
+
+position_versions as (
+
+    select * from {{ ref('stg_position_versions') }}
+
+),
+{% endif %}
+
+-- A position's market, strategy, model and side are fixed when it opens.
+positions as (
+
+    select distinct on (position_id)
+        position_id, market_id, strategy_id, model_id, side
+    from position_versions
+    order by position_id, valid_from
+
+),
+
+entries as (
+
+    select
+        position_id,
+        sum(quantity) as entered_quantity,
+        sum(price * quantity) as entry_cost,
+        sum(fees) as entry_fees,
+        min(execution_timestamp) as first_entry_at
+    from trades
+    where action = 'entry'
+    group by position_id
+
+),
+
+-- The model's probability of the position's side from the edge version in force at the first
+-- entry: a point-in-time join on the version's range, never the current row.
+positions_at_entry as (
+
+    select
+        positions.*,
+        entries.entered_quantity,
+        entries.entry_cost,
+        entries.entry_fees,
+        markets.league,
+        markets.market_type,
+        case positions.side
+            when 'yes' then edge_version.predicted_prob
+            when 'no' then 1 - edge_version.predicted_prob
+        end as side_probability
+    from positions
+    inner join entries on entries.position_id = positions.position_id
+    {{ lookup_join('inner', ref('stg_markets'), 'markets',
+        'markets.market_id = positions.market_id') }}
+    {{ lookup_join('left', ref('stg_edge_versions'), 'edge_version',
+        'edge_version.market_id = positions.market_id
+            and edge_version.model_id = positions.model_id
+            and edge_version.valid_from <= entries.first_entry_at
+            and entries.first_entry_at < edge_version.valid_to') }}
+
+),
+
+priced as (
+
+    select
+        trades.trade_id,
+        trades.position_id,
+        positions.market_id,
+        positions.strategy_id,
+        positions.model_id,
+        positions.league,
+        positions.market_type,
+        positions.side,
+        trades.action,
+        trades.quantity,
+        trades.price,
+        trades.fees,
+        trades.execution_timestamp,
+        trades.loaded_at,
+        trades.action <> 'entry' as is_closing,
+        positions.entry_cost / positions.entered_quantity as average_entry_price,
+        -- (price - average entry) x quantity - own fees - entry fees pro rata to the quantity,
+        -- with a single division so the figure is as exact as numeric allows.
+        case when trades.action <> 'entry' then
+            ((trades.price * positions.entered_quantity - positions.entry_cost) * trades.quantity
+                - positions.entry_fees * trades.quantity) / positions.entered_quantity
+            - trades.fees
+        end as realized_pnl,
+        case when trades.action <> 'entry' then
+            positions.side_probability - positions.entry_cost / positions.entered_quantity
+        end as edge_at_entry
+    from trades
+    inner join positions_at_entry as positions on positions.position_id = trades.position_id
+
+)
+
+select
+    trade_id,
+    position_id,
+    market_id,
+    strategy_id,
+    model_id,
+    league,
+    market_type,
+    side,
+    action,
+    quantity,
+    price,
+    fees,
+    execution_timestamp,
+    loaded_at,
+    average_entry_price,
+    realized_pnl,
+    edge_at_entry,
+    -- The trade as the finest rollup segment: the components of macros/rollups.sql.
+    execution_timestamp as period_start,
+    1::bigint as total_trades,
+    is_closing::int::bigint as closed_trades,
+    coalesce(realized_pnl > 0, false)::int::bigint as winning_trades,
+    coalesce(realized_pnl < 0, false)::int::bigint as losing_trades,
+    quantity as contracts,
+    price * quantity as notional,
+    greatest(coalesce(realized_pnl, 0), 0) as gross_profit,
+    least(coalesce(realized_pnl, 0), 0) as gross_loss,
+    coalesce(realized_pnl, 0) as net_pnl,
+    coalesce(edge_at_entry, 0) as edge_sum,
+    (edge_at_entry is not null)::int::bigint as edge_count,
+    greatest(coalesce(realized_pnl, 0), 0) as peak_pnl,
+    least(coalesce(realized_pnl, 0), 0) as trough_pnl,
+    greatest(-coalesce(realized_pnl, 0), 0) as max_drawdown
+from priced
