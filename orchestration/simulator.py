@@ -17,7 +17,15 @@ deliver in it: SCD versions starting in the window (current, with row_end_ts nul
 successor starts later), UPDATEs closing versions loaded earlier, predictions and assignments
 stamped in the window, and the trades *available* in it (execution time + replication delay).
 A fresh history is the window `[history_start, end)`; an append is `[T, T + H)`. So a history
-ending at E followed by an append of H hours holds the same rows as a history ending at E + H.
+ending at E followed by an append of H hours holds the same rows (loaded_at aside) as one load
+of `[history_start, E + H)` of the same world.
+
+The history's span and the world's games per day follow from the requested trade count (about
+60 days at 20k trades, 3 years at 10M); `precog_meta.simulation` keeps seed, games per day,
+history start and `simulated_through` so that appends continue the same world. Ids: market_id =
+day * 100000 + i, position_id = market_id * 100 + strategy index, trade_id = position_id * 10 +
+its rank, surrogate keys = business id * 10 + row_version (edges: prediction_id). Rows added by
+`add_bad_rows` take ids from BAD_ID_BASE up, far above any simulated id.
 
 Loading is COPY in PostgreSQL's binary format, encoded with numpy (integer cents and 1e-4
 units turned into `numeric` digits directly, so money is exact and never goes through floats),
@@ -56,7 +64,8 @@ DEPRECATED_UNTIL_DAY = 45  # the deprecated strategy trades the first 45 game da
 MAX_ENTRIES = 4  # scale-in entries per position at most
 LATE_SHARE = 0.03  # trades that replicate late
 LATE_MIN, LATE_MAX = 3_600, 5 * DAY
-TRADES_PER_GAME = 80.0  # measured; used to turn a trade count into games per day
+TRADES_PER_GAME = 91.5  # measured; turns a trade count into games per day
+DEPRECATED_TRADE_FACTOR = 1.11  # ... and 11% more while the deprecated strategy still trades
 RAW_TABLES = (
     "markets",
     "strategies",
@@ -374,7 +383,7 @@ MODELS = (  # model_id, name, version, status, config
             "family": "elo",
             "temperature": 1.0,
             "k_factor": 20,
-            "features": ["elo_diff", "home_advantage"],
+            "features": ["elo_diff"],
             "calibration": None,
         },
     ),
@@ -436,8 +445,8 @@ class Strategy:
 
 
 STRATEGIES = (
-    Strategy(1, "value_hunter", "1.0", "testing", NOISY, 0.05, 200, 2, None),
-    Strategy(2, "value_hunter", "1.1", "testing", CALIBRATED, 0.05, 200, 2, None),
+    Strategy(1, "value_hunter", "1.0", "testing", NOISY, 0.02, 200, 2, None),
+    Strategy(2, "value_hunter", "1.1", "testing", CALIBRATED, 0.06, 200, 2, None),
     Strategy(3, "steady_edge", "3.0", "active", CALIBRATED, 0.03, 150, 3, 0.12),
     Strategy(4, "steady_edge", "3.0.1", "testing", CALIBRATED, 0.03, 150, 3, 0.12),
     Strategy(5, "aggressive_edge", "1.0", "active", OVERCONFIDENT, 0.03, 500, 3, 0.15),
@@ -693,7 +702,9 @@ def generate_day(world: World, day: int) -> dict[str, dict[str, np.ndarray]]:
         rng.uniform(0, 1, (markets, 3)) * (life // 2 - 900)[:, None]
     ).astype(np.int64)
     z_model = z[:, None, None] + rng.normal(0, 0.05, (markets, 3, 2))
-    z_model[:, NOISY, :] += rng.normal(0, 0.35, markets)[:, None] + rng.normal(
+    # The legacy model ignores home advantage (so it leans to away sides) and is noisy.
+    home_lean = np.where(kind == 2, 0.0, 0.0036 * hfa[game] * direction)
+    z_model[:, NOISY, :] += (rng.normal(0, 0.5, markets) - home_lean)[:, None] + rng.normal(
         0, 0.08, (markets, 2)
     )
     prob = ndtr(z_model)
@@ -901,7 +912,11 @@ def _trade(
     t_qty = np.concatenate([entry_qty, partial_qty[:, None], final_qty[:, None]], axis=1)
     t_price = np.concatenate([entry_price, partial_price[:, None], final_price[:, None]], axis=1)
     t_action = np.concatenate(
-        [np.zeros((n, MAX_ENTRIES), np.int64), np.ones((n, 1), np.int64), np.where(exits, 1, 2)[:, None]],
+        [
+            np.zeros((n, MAX_ENTRIES), np.int64),
+            np.ones((n, 1), np.int64),
+            np.where(exits, 1, 2)[:, None],
+        ],
         axis=1,
     )
     t_valid = np.concatenate([has_entry, partial[:, None], np.ones((n, 1), bool)], axis=1)
@@ -1297,8 +1312,16 @@ def _batches(world: World, a: int, b: int, rows_per_batch: int) -> Iterator[tupl
         yield flush()
 
 
-def _load_window(cursor, world: World, a: int, b: int, fresh: bool) -> tuple[dict, dict, int]:
-    """Generate and load [a, b); returns rows inserted and updated per table, late trades."""
+def _load_window(
+    cursor, world: World, a: int, b: int, fresh: bool, phases: dict[str, float] | None = None
+) -> tuple[dict, dict, int]:
+    """Generate and load [a, b); returns rows inserted and updated per table, late trades.
+
+    `phases` gets the seconds spent waiting for generated batches and copying them.
+    """
+    phases = {} if phases is None else phases
+    phases.setdefault("wait_for_generation", 0.0)
+    phases.setdefault("copy", 0.0)
     rows = {table: 0 for table in BULK_TABLES}
     updated = {table: 0 for table in SCD_TABLES}
     late = 0
@@ -1325,15 +1348,19 @@ def _load_window(cursor, world: World, a: int, b: int, fresh: bool) -> tuple[dic
     pending_updates: dict[str, list] = {}
     try:
         while True:
+            mark = time.monotonic()
             batch = handoff.get()
+            phases["wait_for_generation"] += time.monotonic() - mark
             if batch is None:
                 break
             if isinstance(batch, BaseException):
                 raise batch
             bodies, counts, fixes, batch_late = batch
+            mark = time.monotonic()
             for table, body in bodies.items():
                 _copy(cursor, table, body, freeze=fresh)
                 rows[table] += counts[table]
+            phases["copy"] += time.monotonic() - mark
             for table, parts in fixes.items():
                 pending_updates.setdefault(table, []).extend(parts)
             late += batch_late
@@ -1383,6 +1410,7 @@ class SimulationReport:
     updated: dict[str, int]  # SCD versions closed by an UPDATE, per table
     late_trades: int  # trades loaded that executed before the window started
     seconds: float
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per phase
 
     @property
     def trades(self) -> int:
@@ -1416,7 +1444,8 @@ def plan_world(trades: int, seed: int, end: dt.datetime) -> World:
     history_start = (end_s - history_span_days(trades) * DAY) // DAY * DAY
     probe = World(seed, 1.0, history_start)
     days = np.arange(probe.first_day, _day_of(end_s) + 1)
-    expected = _expected_games(1.0, days).sum() if len(days) else 0.0
+    weight = np.where(days - probe.first_day < DEPRECATED_UNTIL_DAY, DEPRECATED_TRADE_FACTOR, 1)
+    expected = (_expected_games(1.0, days).sum(axis=1) * weight).sum() if len(days) else 0.0
     games_per_day = trades / (TRADES_PER_GAME * max(expected, 1e-9))
     return World(seed, float(games_per_day), int(history_start))
 
@@ -1425,11 +1454,12 @@ def simulate_history(
     trades: int, seed: int, end: dt.datetime, *, target: database.Warehouse | None = None
 ) -> SimulationReport:
     """A fresh history of about `trades` trades ending at `end` (tz-aware): replaces raw."""
-    if trades <= 0:
-        raise ValueError("trades must be positive")
+    if trades <= 0 or seed < 0:
+        raise ValueError("trades must be positive and seed non-negative")
     end_s = _timestamp(end)
     world = plan_world(trades, seed, end)
     began = time.monotonic()
+    phases: dict[str, float] = {}
     connection = database.connect(target)
     try:
         with connection, connection.cursor() as cursor:
@@ -1450,9 +1480,14 @@ def simulate_history(
             )
             rebuild = _drop_indexes(cursor) if trades >= 200_000 else []
             _insert_static(cursor, world)
-            rows, updated, late = _load_window(cursor, world, world.history_start, end_s, True)
+            rows, updated, late = _load_window(
+                cursor, world, world.history_start, end_s, True, phases
+            )
+            mark = time.monotonic()
             for statement in rebuild:
                 cursor.execute(statement)
+            phases["indexes"] = time.monotonic() - mark
+            mark = time.monotonic()
             cursor.execute(
                 "insert into precog_meta.simulation"
                 " (seed, games_per_day, history_start, simulated_through, updated_at)"
@@ -1464,11 +1499,14 @@ def simulate_history(
             probability_models=len(MODELS),
             ab_experiments=len(EXPERIMENTS),
         )
+        phases["commit"] = time.monotonic() - mark
+        mark = time.monotonic()
         connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute(
                 "analyze " + ", ".join(f"raw.{table}" for table in (*BULK_TABLES, "strategies"))
             )
+        phases["analyze"] = time.monotonic() - mark
     finally:
         connection.close()
     return SimulationReport(
@@ -1481,6 +1519,7 @@ def simulate_history(
         updated,
         late,
         time.monotonic() - began,
+        phases,
     )
 
 
@@ -1489,6 +1528,7 @@ def append_hours(hours: int, *, target: database.Warehouse | None = None) -> Sim
     if hours <= 0:
         raise ValueError("hours must be positive")
     began = time.monotonic()
+    phases: dict[str, float] = {}
     connection = database.connect(target)
     try:
         with connection, connection.cursor() as cursor:
@@ -1511,7 +1551,7 @@ def append_hours(hours: int, *, target: database.Warehouse | None = None) -> Sim
                     f"cannot append {hours} h: the window would end at {_iso(b)}, after the "
                     f"current time {_iso(int(now))}; simulate the history with an earlier --end"
                 )
-            rows, updated, late = _load_window(cursor, world, a, b, False)
+            rows, updated, late = _load_window(cursor, world, a, b, False, phases)
             cursor.execute(
                 "update precog_meta.simulation set simulated_through = to_timestamp(%s),"
                 " updated_at = now()",
@@ -1529,6 +1569,7 @@ def append_hours(hours: int, *, target: database.Warehouse | None = None) -> Sim
         updated,
         late,
         time.monotonic() - began,
+        phases,
     )
 
 
