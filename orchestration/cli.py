@@ -119,6 +119,12 @@ def run(args: argparse.Namespace) -> None:
         raise CommandError("the pipeline run failed: see the log above")
 
 
+def bench(args: argparse.Namespace) -> None:
+    from orchestration import bench as benchmark
+
+    print(benchmark.run(args.trades, seed=args.seed))
+
+
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -179,6 +185,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
     )
     run_parser.set_defaults(handler=run)
+
+    bench_parser = commands.add_parser(
+        "bench",
+        help="measure load, full build and hourly run side by side (database <name>_bench)",
+        description="Benchmarks measured side by side in one run, in a separate database "
+        "(<database>_bench, recreated): simulator load rate, the SQL floor, the full rollup "
+        "build as a ratio of it, an hourly incremental run, and the size of each level.",
+    )
+    bench_parser.add_argument(
+        "--trades",
+        type=_positive,
+        nargs="+",
+        default=[1_000_000, 10_000_000],
+        metavar="N",
+        help="history sizes (default: 1000000 10000000)",
+    )
+    bench_parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    bench_parser.set_defaults(handler=bench)
     return parser
 
 

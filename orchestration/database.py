@@ -117,13 +117,37 @@ def _start_embedded():
         _pgdata().mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: the server outlives this process until `precog db stop`.
         server = pgserver.get_server(_pgdata(), cleanup_mode=None)
-        return server.get_postmaster_info()
+        info = server.get_postmaster_info()
+        _tune_embedded(info)
+        return info
     except Exception as error:  # pgserver raises bare subprocess and OS errors
         log = _pgdata() / "log"
         raise DatabaseError(
             f"could not start the embedded PostgreSQL in {_pgdata()} ({error}); "
             f"see {log}, or set PGHOST to use an existing server"
         ) from error
+
+
+# initdb's defaults are sized for a small shared host; the embedded server builds rollups over
+# millions of rows. Settings that apply on reload only (shared_buffers would need a restart).
+EMBEDDED_SETTINGS = {
+    "work_mem": "64MB",
+    "maintenance_work_mem": "512MB",
+    "max_wal_size": "4GB",
+    "checkpoint_timeout": "15min",
+}
+
+
+def _tune_embedded(info) -> None:
+    connection = psycopg2.connect(
+        host=str(info.socket_dir), port=int(info.port), user="postgres", dbname="postgres"
+    )
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for name, value in EMBEDDED_SETTINGS.items():
+            cursor.execute(f"alter system set {name} = %s", (value,))
+        cursor.execute("select pg_reload_conf()")
+    connection.close()
 
 
 def stop_embedded() -> bool:
