@@ -55,6 +55,9 @@
         on positions.position_id = changes.position_id
     inner join {{ source('raw', 'markets') }} as markets on markets.market_id = positions.market_id;
 
+    -- without statistics the planner would scan the whole child level instead of its index
+    analyze {{ dirty_buckets_table() }};
+
     delete from {{ this }} as target
     using {{ dirty_buckets_table() }} as dirty
     where {{ bucket_matches('target.period_start', 'dirty.bucket', grain) }}
@@ -70,20 +73,42 @@
     {%- if grain == 'all_time' -%} true {%- else -%} {{ period_start }} = {{ bucket }} {%- endif -%}
 {%- endmacro %}
 
+{#- The bucket starting at `bucket` contains the instant `ts`. -#}
+{% macro bucket_contains(bucket, ts, grain) -%}
+    {%- if grain == 'all_time' -%}
+        true
+    {%- else -%}
+        {{ ts }} >= {{ bucket }} and {{ ts }} < {{ bucket_end(grain, bucket) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Which raw rows int_position_changes captures, as a condition on their `loaded_at` column:
     a landing window given as vars loaded_from / loaded_to (half-open, from Dagster partitions);
-    else what landed since the log's last capture; else (first build) everything. -#}
+    else what may have landed since the log's last capture; else (first build) everything. -#}
 {% macro landed_condition(loaded_at) -%}
     {%- set window_from = var('loaded_from', none) -%}
     {%- if window_from is not none -%}
         {{ loaded_at }} >= '{{ window_from }}'::timestamptz
         and {{ loaded_at }} < '{{ var('loaded_to', 'infinity') }}'::timestamptz
     {%- elif is_incremental() -%}
-        {{ loaded_at }} > (select max(loaded_at) from {{ this }})
-            - interval '{{ var("late_commit_tolerance") }}'
+        {{ loaded_at }} >= (select max(complete_before) from {{ this }})
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- The time before which every row that will ever land is already visible to this statement.
+    A loader stamps loaded_at with its transaction's start, so a row still to commit belongs to
+    a transaction running now, and its loaded_at is at least that transaction's start. (The
+    role running dbt must see other sessions' xact_start: a superuser or pg_read_all_stats.) -#}
+{% macro complete_before() -%}
+    coalesce(
+        (
+            select min(xact_start) from pg_stat_activity
+            where backend_type = 'client backend' and pid <> pg_backend_pid()
+        ),
+        statement_timestamp()
+    )
 {%- endmacro %}
 
 {#- Join `relation` (a staging view) as `alias` on `condition`. An incremental build touches few

@@ -35,8 +35,35 @@
     {{ prefix }}strategy_id, {{ prefix }}model_id, {{ prefix }}league, {{ prefix }}market_type
 {%- endmacro %}
 
-{#- One level: the buckets of `grain` built from the finer rows of `child` (int_trade_pnl, whose
-    rows are single-trade segments, or the level below).
+{#- The trades of `relation` (int_trade_pnl) as the finest segments of the rollups: each trade
+    with the components of a bucket holding it alone. -#}
+{% macro trade_segments(relation) -%}
+    (
+        select
+            trade_id,
+            execution_timestamp as period_start,
+            {{ rollup_dimensions() }},
+            1::bigint as total_trades,
+            (realized_pnl is not null)::int::bigint as closed_trades,
+            coalesce(realized_pnl > 0, false)::int::bigint as winning_trades,
+            coalesce(realized_pnl < 0, false)::int::bigint as losing_trades,
+            quantity as contracts,
+            price * quantity as notional,
+            fees,
+            greatest(coalesce(realized_pnl, 0), 0) as gross_profit,
+            least(coalesce(realized_pnl, 0), 0) as gross_loss,
+            coalesce(realized_pnl, 0) as net_pnl,
+            coalesce(edge_at_entry, 0) as edge_sum,
+            (edge_at_entry is not null)::int::bigint as edge_count,
+            greatest(coalesce(realized_pnl, 0), 0) as peak_pnl,
+            least(coalesce(realized_pnl, 0), 0) as trough_pnl,
+            greatest(-coalesce(realized_pnl, 0), 0) as max_drawdown
+        from {{ relation }}
+    )
+{%- endmacro %}
+
+{#- One level: the buckets of `grain` built from the finer rows of `child` (the trade segments,
+    or the level below).
 
     Additive components are summed. Max drawdown composes in time order (DESIGN.md): a child
     segment starts at the cumulative P&L of the segments before it in the bucket, so its peak and
@@ -56,8 +83,9 @@ children as (
         child.*
     from {{ child }} as child
     {%- if is_incremental() %}
+    -- a range on period_start, so that the index of the child finds its rows
     inner join {{ dirty_buckets_table() }} as dirty
-        on {{ bucket_matches(bucket_start(grain, 'child.period_start'), 'dirty.bucket', grain) }}
+        on {{ bucket_contains('dirty.bucket', 'child.period_start', grain) }}
         and (child.strategy_id, child.model_id, child.league, child.market_type)
             = (dirty.strategy_id, dirty.model_id, dirty.league, dirty.market_type)
     {%- endif %}

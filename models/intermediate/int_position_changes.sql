@@ -1,6 +1,7 @@
 {#- The change log of the incremental models (macros/incremental.sql): each run appends the
-    positions whose raw rows landed since the last run (by loaded_at), stamped with the run's
-    start (macros/incremental.sql, landed_condition, says which rows count as landed). -#}
+    positions whose raw rows landed since the last run, stamped with the run's start. It reads
+    from the time before which the previous capture had seen every row (complete_before), so a
+    long load that commits late is not missed; landed_condition says which rows count. -#}
 {{ config(
     materialized='incremental',
     indexes=[{'columns': ['captured_at']}],
@@ -34,6 +35,7 @@ landed as (
 select
     position_id,
     max(loaded_at) as loaded_at,
-    '{{ run_started_at.isoformat() }}'::timestamptz as captured_at
+    '{{ run_started_at.isoformat() }}'::timestamptz as captured_at,
+    {{ complete_before() }} as complete_before
 from landed
 group by position_id

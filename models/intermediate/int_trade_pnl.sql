@@ -1,6 +1,5 @@
 {#- Trade-level P&L (DESIGN.md, "P&L semantics"): every valid trade with its position's
-    dimensions, average entry price, realized P&L and edge at entry, and the components that
-    make it the finest segment of the rollups (macros/rollups.sql).
+    dimensions, average entry price, realized P&L and edge at entry.
 
     Incremental by position: a position's P&L depends only on its own trades (a late entry
     changes the average entry price of every closing trade), so each run deletes and rebuilds
@@ -14,7 +13,7 @@
         "{% if not is_incremental() %}set local enable_nestloop = off{% endif %}",
     ],
     post_hook="{{ advance_watermark() }}",
-    indexes=[{'columns': ['position_id']}, {'columns': ['period_start']}],
+    indexes=[{'columns': ['position_id']}, {'columns': ['execution_timestamp']}],
 ) }}
 
 with
@@ -159,21 +158,5 @@ select
     loaded_at,
     average_entry_price,
     realized_pnl,
-    edge_at_entry,
-    -- The trade as the finest rollup segment: the components of macros/rollups.sql.
-    execution_timestamp as period_start,
-    1::bigint as total_trades,
-    is_closing::int::bigint as closed_trades,
-    coalesce(realized_pnl > 0, false)::int::bigint as winning_trades,
-    coalesce(realized_pnl < 0, false)::int::bigint as losing_trades,
-    quantity as contracts,
-    price * quantity as notional,
-    greatest(coalesce(realized_pnl, 0), 0) as gross_profit,
-    least(coalesce(realized_pnl, 0), 0) as gross_loss,
-    coalesce(realized_pnl, 0) as net_pnl,
-    coalesce(edge_at_entry, 0) as edge_sum,
-    (edge_at_entry is not null)::int::bigint as edge_count,
-    greatest(coalesce(realized_pnl, 0), 0) as peak_pnl,
-    least(coalesce(realized_pnl, 0), 0) as trough_pnl,
-    greatest(-coalesce(realized_pnl, 0), 0) as max_drawdown
+    edge_at_entry
 from priced

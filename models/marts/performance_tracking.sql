@@ -2,6 +2,7 @@
     (aggregation_level, period_start, trade_id, dimensions), buckets with at least one trade.
     A view over the level tables, so it is always as current as they are; the derived metrics
     come from each row's own components (macros/rollups.sql, derived_metrics). -#}
+{{ config(materialized='view') }}
 {%- set levels = [
     ('hourly', 'int_pnl_hourly'),
     ('daily', 'int_pnl_daily'),
@@ -18,8 +19,8 @@ trades as (
 
     select
         'trade'::text as aggregation_level,
-        execution_timestamp as period_start,
-        execution_timestamp as period_end,
+        period_start,
+        period_start as period_end,
         trade_id,
         {{ rollup_dimensions() }},
         total_trades, closed_trades, winning_trades, losing_trades,
@@ -28,7 +29,7 @@ trades as (
         null::numeric as daily_pnl_sum_squares,
         null::date as first_pnl_day,
         null::date as last_pnl_day
-    from {{ ref('int_trade_pnl') }}
+    from {{ trade_segments(ref('int_trade_pnl')) }} as trades
 
 ),
 

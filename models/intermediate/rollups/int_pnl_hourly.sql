@@ -6,4 +6,4 @@
     indexes=[{'columns': ['period_start', 'strategy_id', 'model_id', 'league', 'market_type'], 'unique': true}],
 ) }}
 
-{{ rollup_level(ref('int_trade_pnl'), 'hour', 'period_start, trade_id') }}
+{{ rollup_level(trade_segments(ref('int_trade_pnl')), 'hour', 'period_start, trade_id') }}
