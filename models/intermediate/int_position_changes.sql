@@ -4,7 +4,7 @@
     long load that commits late is not missed; landed_condition says which rows count. -#}
 {{ config(
     materialized='incremental',
-    indexes=[{'columns': ['captured_at']}],
+    indexes=[{'columns': ['captured_at']}, {'columns': ['complete_before']}],
 ) }}
 
 with

@@ -5,12 +5,15 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.dbt_project import using_dagster_dev
 
-from orchestration.dbt import dbt_project
+from orchestration.dbt import dbt_project, prepare_manifest
 from orchestration.resources import WarehouseResource
 
-# Parses the project only under `dagster dev`; elsewhere `precog` prepares the manifest first.
-dbt_project.prepare_if_dev()
+# Under `dagster dev`, parse the project so edits show up; elsewhere `precog` parses it first.
+# (DbtProject.prepare_if_dev would run whichever `dbt` is first on PATH, not this environment's.)
+if using_dagster_dev():
+    prepare_manifest()
 
 
 class PrecogTranslator(DagsterDbtTranslator):
