@@ -50,7 +50,9 @@ HISTORY_END = datetime(2026, 3, 1, tzinfo=UTC)
 
 def build(target, tmp_path: Path, *extra: str) -> None:
     result = run_dbt(
-        ["run", "--select", "+performance_tracking", *extra], target, tmp_path / "dbt-target"
+        ["run", "--select", "+performance_tracking", "+int_open_positions", *extra],
+        target,
+        tmp_path / "dbt-target",
     )
     assert result.returncode == 0, result.stdout[-3000:]
 
@@ -192,7 +194,9 @@ def snapshot(cursor) -> list[tuple]:
         "select * from marts.performance_tracking order by aggregation_level, period_start,"
         f" trade_id, {DIMENSIONS}"
     )
-    return cursor.fetchall()
+    levels = cursor.fetchall()
+    cursor.execute("select * from intermediate.int_position_pnl order by position_id")
+    return levels + cursor.fetchall()
 
 
 @pytest.mark.parametrize("zone", ["UTC", "America/New_York"])

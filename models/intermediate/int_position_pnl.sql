@@ -1,0 +1,47 @@
+{#- One row per position with valid trades: quantities, average entry price, realized P&L so
+    far. Incremental by position like int_trade_pnl (macros/incremental.sql): the positions in
+    the change log are rebuilt from their trades. int_open_positions adds the unrealized P&L. -#}
+{{ config(
+    materialized='incremental',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where position_id in {{ unprocessed_changes() }}{% endif %}",
+    post_hook="{{ advance_watermark() }}",
+    indexes=[{'columns': ['position_id'], 'unique': true}, {'columns': ['open_quantity']}],
+) }}
+
+with
+
+trades as (
+
+    select trades.*
+    from {{ ref('int_trade_pnl') }} as trades
+    {%- if is_incremental() %}
+    where trades.position_id in {{ unprocessed_changes() }}
+    {%- endif %}
+
+),
+
+positions as (
+
+    select
+        position_id,
+        market_id,
+        strategy_id,
+        model_id,
+        league,
+        market_type,
+        side,
+        sum(quantity) filter (where action = 'entry') as entered_quantity,
+        coalesce(sum(quantity) filter (where action <> 'entry'), 0) as closed_quantity,
+        max(average_entry_price) as average_entry_price,
+        coalesce(sum(realized_pnl), 0) as realized_pnl,
+        min(execution_timestamp) as opened_at,
+        max(execution_timestamp) as last_trade_at
+    from trades
+    group by position_id, market_id, strategy_id, model_id, league, market_type, side
+
+)
+
+select
+    positions.*,
+    entered_quantity - closed_quantity as open_quantity
+from positions
