@@ -20,6 +20,10 @@
         select distinct position_id
         from {{ ref('int_position_changes') }}
         where captured_at > '{{ watermark or "-infinity" }}'::timestamptz
+        {%- if var('loaded_from', none) is not none %}
+            -- a partition (or backfill) window also recomputes what landed in it
+            or ({{ landed_condition('loaded_at') }})
+        {%- endif %}
     )
 {%- endmacro %}
 

@@ -4,7 +4,9 @@
     long load that commits late is not missed; landed_condition says which rows count. -#}
 {{ config(
     materialized='incremental',
-    indexes=[{'columns': ['captured_at']}, {'columns': ['complete_before']}],
+    indexes=[
+        {'columns': ['captured_at']}, {'columns': ['complete_before']}, {'columns': ['loaded_at']},
+    ],
 ) }}
 
 with

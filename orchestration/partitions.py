@@ -1,0 +1,54 @@
+"""Partitions of the pipeline, and the dbt arguments a partition window becomes.
+
+A partition is a landing window: the rows that landed in `raw` (by `loaded_at`) during that hour
+or day. Running it captures the positions those rows touched into the change log
+(models/intermediate/int_position_changes.sql, vars loaded_from / loaded_to) and recomputes
+what they change; a backfill over a range of partitions is one dbt invocation over the whole
+range. Windows are half-open, [start, end), as Dagster's time windows are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime
+
+import dagster as dg
+
+# The first landing window the pipeline schedules; rows that landed earlier are history, built
+# by the first run of every model whatever its window.
+PARTITIONS_START = "2026-01-01"
+
+
+def reporting_timezone() -> str:
+    """The zone of daily buckets and schedules, as dbt's var reporting_timezone defaults it."""
+    return os.environ.get("PRECOG_REPORTING_TIMEZONE") or "UTC"
+
+
+hourly_partitions = dg.HourlyPartitionsDefinition(
+    start_date=f"{PARTITIONS_START}-00:00", timezone="UTC"
+)
+daily_partitions = dg.DailyPartitionsDefinition(
+    start_date=PARTITIONS_START, timezone=reporting_timezone()
+)
+
+
+def landing_window_vars(start: datetime, end: datetime) -> dict[str, str]:
+    """dbt vars for the rows that landed in [start, end)."""
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("landing windows need time zone aware bounds")
+    if not start < end:
+        raise ValueError(f"empty landing window [{start}, {end})")
+    return {"loaded_from": start.isoformat(), "loaded_to": end.isoformat()}
+
+
+def dbt_build_args(
+    window: tuple[datetime, datetime] | None = None, full_refresh: bool = False
+) -> list[str]:
+    """`dbt build` for a partition window (or none), with --full-refresh when asked."""
+    args = ["build"]
+    if window is not None:
+        args += ["--vars", json.dumps(landing_window_vars(*window))]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
