@@ -22,7 +22,7 @@
         where captured_at > '{{ watermark or "-infinity" }}'::timestamptz
         {%- if var('loaded_from', none) is not none %}
             -- a partition (or backfill) window also recomputes what landed in it
-            or ({{ landed_condition('loaded_at') }})
+            or ({{ landing_window_condition('loaded_at') }})
         {%- endif %}
     )
 {%- endmacro %}
@@ -96,19 +96,24 @@
 {%- endmacro %}
 
 {#- Which raw rows int_position_changes captures, as a condition on their `loaded_at` column:
-    a landing window given as vars loaded_from / loaded_to (half-open, from Dagster partitions);
-    else what may have landed since the log's last capture; else (first build) everything. -#}
+    on a first build everything; else what may have landed since the last capture, and also
+    what landed in the partition window if one is given (a backfill recaptures its range). -#}
 {% macro landed_condition(loaded_at) -%}
-    {%- set window_from = var('loaded_from', none) -%}
-    {%- if window_from is not none -%}
-        {{ loaded_at }} >= '{{ window_from }}'::timestamptz
-        and {{ loaded_at }} < '{{ var('loaded_to', 'infinity') }}'::timestamptz
-    {%- elif is_incremental() -%}
+    {%- if is_incremental() -%}
         {%- set since = scalar_at_run_time("select max(complete_before) from " ~ this) -%}
-        {{ loaded_at }} >= '{{ since or "-infinity" }}'::timestamptz
+        ({{ loaded_at }} >= '{{ since or "-infinity" }}'::timestamptz
+        {%- if var('loaded_from', none) is not none %}
+            or ({{ landing_window_condition(loaded_at) }})
+        {%- endif -%})
     {%- else -%}
         true
     {%- endif -%}
+{%- endmacro %}
+
+{#- The partition window given as vars loaded_from / loaded_to: [from, to). -#}
+{% macro landing_window_condition(loaded_at) -%}
+    {{ loaded_at }} >= '{{ var('loaded_from') }}'::timestamptz
+    and {{ loaded_at }} < '{{ var('loaded_to', 'infinity') }}'::timestamptz
 {%- endmacro %}
 
 {#- The time before which every row that will ever land is already visible to this statement.

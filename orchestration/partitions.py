@@ -1,10 +1,10 @@
 """Partitions of the pipeline, and the dbt arguments a partition window becomes.
 
 A partition is a landing window: the rows that landed in `raw` (by `loaded_at`) during that hour
-or day. Running it captures the positions those rows touched into the change log
-(models/intermediate/int_position_changes.sql, vars loaded_from / loaded_to) and recomputes
-what they change; a backfill over a range of partitions is one dbt invocation over the whole
-range. Windows are half-open, [start, end), as Dagster's time windows are.
+or day. A run processes everything that landed since the previous run and, in addition, every
+row that landed in its window (dbt vars loaded_from / loaded_to, macros/incremental.sql), so a
+backfill over a range of partitions, one dbt invocation, recomputes all that range touched.
+Windows are half-open, [start, end), as Dagster's time windows are.
 """
 
 from __future__ import annotations
