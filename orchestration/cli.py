@@ -19,6 +19,7 @@ def _use_warehouse() -> database.Warehouse:
     """Start (if embedded) and migrate the warehouse, and point child processes at it."""
     target = database.prepare()
     os.environ.update(target.libpq_env())
+    os.environ.update(target.dagster_env())
     return target
 
 
@@ -72,7 +73,8 @@ def db_url(_: argparse.Namespace) -> None:
 
 
 def db_env(_: argparse.Namespace) -> None:
-    for name, value in database.warehouse().libpq_env().items():
+    target = database.prepare()
+    for name, value in {**target.libpq_env(), **target.dagster_env()}.items():
         print(f"export {name}={value!r}" if value else f"export {name}=''")
 
 
@@ -145,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("stop", db_stop, "stop the embedded server"),
         ("status", db_status, "say which server is in use and whether it answers"),
         ("url", db_url, "print the connection URL in use"),
-        ("env", db_env, 'print libpq exports for a shell: eval "$(precog db env)"'),
+        ("env", db_env, 'print PG* and DAGSTER_* exports for a shell: eval "$(precog db env)"'),
     ]:
         db.add_parser(name, help=help_text, description=help_text).set_defaults(handler=handler)
 

@@ -57,6 +57,19 @@ class Warehouse:
             return f"{driver}://{auth}@/{database}?host={self.host}&port={self.port}"
         return f"{driver}://{auth}@{self.host}:{self.port}/{database}"
 
+    def dagster_env(self) -> dict[str, str]:
+        """Where Dagster keeps its instance: dagster.yaml in the project, runs and events in
+        database <dbname>_dagster on the same server."""
+        return {
+            "DAGSTER_HOME": str(PROJECT_ROOT),
+            "DAGSTER_POSTGRES_URL": self.url("postgresql+psycopg2", dbname=self.dagster_dbname),
+            "DAGSTER_ARTIFACTS_DIR": str(data_dir() / "dagster"),
+        }
+
+    @property
+    def dagster_dbname(self) -> str:
+        return f"{self.dbname}_dagster"
+
     def describe(self) -> str:
         where = "embedded server" if self.embedded else "external server (PGHOST)"
         return f"{where}: host={self.host} port={self.port} user={self.user} dbname={self.dbname}"
@@ -191,10 +204,11 @@ def transaction(target: Warehouse | None = None) -> Iterator[psycopg2.extensions
         connection.close()
 
 
-def ensure_database(target: Warehouse) -> bool:
-    """Create the target database if the server lacks it; True if it was created."""
+def ensure_database(target: Warehouse, dbname: str | None = None) -> bool:
+    """Create the target's database (or `dbname` on its server) if missing; True if created."""
+    dbname = dbname or target.dbname
     try:
-        connection = connect(target)
+        connection = connect(target, dbname=dbname)
         connection.close()
         return False
     except DatabaseError as error:
@@ -204,7 +218,7 @@ def ensure_database(target: Warehouse) -> bool:
     admin.autocommit = True
     try:
         with admin.cursor() as cursor:
-            cursor.execute(f'create database "{target.dbname}"')
+            cursor.execute(f'create database "{dbname}"')
     except psycopg2.errors.DuplicateDatabase:
         return False
     finally:
@@ -246,7 +260,9 @@ def migrate(target: Warehouse | None = None) -> list[str]:
 
 
 def prepare() -> Warehouse:
-    """The warehouse, started if embedded, with its database and schemas in place."""
+    """The warehouse, started if embedded, with its database, schemas and Dagster's database
+    in place."""
     target = warehouse()
     migrate(target)
+    ensure_database(target, target.dagster_dbname)
     return target

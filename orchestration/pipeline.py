@@ -12,6 +12,8 @@ def run(full_refresh: bool = False) -> dg.ExecuteInProcessResult:
     from orchestration.definitions import defs
 
     run_config = {"ops": {"dbt_models": {"config": {"full_refresh": full_refresh}}}}
-    return defs.get_job_def("pipeline").execute_in_process(
-        run_config=run_config, instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
+    # The project's instance (dagster.yaml in DAGSTER_HOME): the run shows in the UI's history.
+    with dg.DagsterInstance.get() as instance:
+        return defs.get_job_def("pipeline").execute_in_process(
+            run_config=run_config, instance=instance, raise_on_error=False
+        )
