@@ -709,7 +709,7 @@ def generate_day(world: World, day: int) -> dict[str, dict[str, np.ndarray]]:
     )
     prob = ndtr(z_model)
     logit = np.log(prob[:, OVERCONFIDENT, :]) - np.log1p(-prob[:, OVERCONFIDENT, :])
-    prob[:, OVERCONFIDENT, :] = 1 / (1 + np.exp(-1.8 * logit))
+    prob[:, OVERCONFIDENT, :] = 1 / (1 + np.exp(-2.5 * logit))
     p4 = np.clip(np.round(prob * 10_000), 1, 9_999).astype(np.int64)
     flat_rows = np.repeat(np.arange(markets), 6)
     flat_time = p_time.reshape(-1)

@@ -44,3 +44,14 @@ def test_simulate_bad_rows_and_run(warehouse, cursor):
     assert cursor.fetchone()[0] == counts["closing_more_than_open"]  # the valid entry before it
     cursor.execute("select count(distinct aggregation_level) from marts.performance_tracking")
     assert cursor.fetchone()[0] == 8
+    # The calibration and edge-capture marts are filled (tests/test_calibration.py checks their
+    # numbers), for the simulator's three model versions.
+    for relation in (
+        "model_calibration_metrics",
+        "model_calibration_bins",
+        "model_edge_capture",
+        "model_edge_capture_bins",
+        "mv_model_accuracy",
+    ):
+        cursor.execute(f"select count(distinct model_id) from marts.{relation}")
+        assert cursor.fetchone()[0] == 3, relation

@@ -5,7 +5,7 @@
 
     "Before" is strict (prediction_timestamp < close_ts); of two predictions with the same
     timestamp the higher prediction_id wins. A prediction outside [0, 1] is not a probability
-    and is not a forecast (the warning test predictions_outside_unit_interval counts them). -#}
+    and is not a forecast (a warning-level test on stg_model_predictions counts them). -#}
 
 with
 

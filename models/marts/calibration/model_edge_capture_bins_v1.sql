@@ -1,0 +1,79 @@
+{#- Realized edge by predicted-edge bin, version 1: per (model_id, strategy_id, edge_bin) with
+    at least one trade, the edge-capture figures of model_edge_capture over the closing trades
+    whose edge at entry falls in the bin. Bins are left-closed, of width var
+    edge_capture_bin_width (w): edge_bin = floor(edge_at_entry / w), covering
+    [edge_bin x w, (edge_bin + 1) x w); negative edges get negative bins. -#}
+{{ config(
+    indexes=[
+        {'columns': ['model_id', 'strategy_id', 'edge_bin'], 'unique': True},
+    ],
+) }}
+{%- set width = var('edge_capture_bin_width') -%}
+{%- set scale = calibration_scale() -%}
+
+with
+
+closing_trades as (
+
+    select
+        trades.model_id,
+        trades.strategy_id,
+        trades.position_id,
+        trades.quantity,
+        trades.edge_at_entry,
+        trades.realized_pnl,
+        floor(trades.edge_at_entry / {{ width }}::numeric)::integer as edge_bin,
+        case trades.side
+            when 'yes' then closing.closing_yes_mid
+            when 'no' then 1 - closing.closing_yes_mid
+        end - trades.average_entry_price as closing_line_value
+    from {{ ref('int_trade_pnl') }} as trades
+    left join {{ ref('int_market_closing_prices') }} as closing
+        on closing.market_id = trades.market_id
+    where trades.action <> 'entry' and trades.edge_at_entry is not null
+
+),
+
+sums as (
+
+    select
+        model_id,
+        strategy_id,
+        edge_bin,
+        count(distinct position_id) as positions,
+        count(*) as closing_trades,
+        sum(quantity) as edge_contracts,
+        sum(edge_at_entry * quantity) as predicted_edge_sum,
+        sum(realized_pnl) as realized_pnl,
+        sum(quantity) filter (where closing_line_value is not null) as clv_contracts,
+        sum(closing_line_value * quantity) as closing_line_value_sum
+    from closing_trades
+    group by model_id, strategy_id, edge_bin
+
+),
+
+final as (
+
+    select
+        model_id,
+        strategy_id,
+        edge_bin,
+        edge_bin * {{ width }}::numeric as edge_bin_lower,
+        (edge_bin + 1) * {{ width }}::numeric as edge_bin_upper,
+        positions,
+        closing_trades,
+        edge_contracts,
+        round({{ exact_ratio('predicted_edge_sum', 'edge_contracts') }}, {{ scale }})
+            as predicted_edge,
+        round({{ exact_ratio('realized_pnl', 'edge_contracts') }}, {{ scale }})
+            as realized_edge,
+        realized_pnl,
+        round({{ exact_ratio('realized_pnl', 'predicted_edge_sum') }}, {{ scale }})
+            as capture_ratio,
+        round({{ exact_ratio('closing_line_value_sum', 'clv_contracts') }}, {{ scale }})
+            as closing_line_value
+    from sums
+
+)
+
+select * from final
