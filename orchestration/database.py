@@ -64,6 +64,7 @@ class Warehouse:
             "DAGSTER_HOME": str(PROJECT_ROOT),
             "DAGSTER_POSTGRES_URL": self.url("postgresql+psycopg2", dbname=self.dagster_dbname),
             "DAGSTER_ARTIFACTS_DIR": str(data_dir() / "dagster"),
+            "DAGSTER_COMPUTE_LOGS_DIR": str(data_dir() / "dagster" / "compute_logs"),
         }
 
     @property
