@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.assets.ab_testing import ab_test_results
 from orchestration.assets.dbt import dbt_models
 from orchestration.dbt import dbt_resource
 from orchestration.resources import WarehouseResource
@@ -13,7 +14,7 @@ pipeline_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[dbt_models],
+    assets=[dbt_models, ab_test_results],
     jobs=[pipeline_job],
     resources={
         "dbt": dbt_resource(),

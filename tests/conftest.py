@@ -29,7 +29,8 @@ def _drop(target: database.Warehouse) -> None:
     admin = database.connect(target, dbname="postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute(f'drop database if exists "{target.dbname}" with (force)')
+        for name in (target.dbname, target.dagster_dbname):
+            cursor.execute(f'drop database if exists "{name}" with (force)')
     admin.close()
 
 
