@@ -116,8 +116,7 @@ def run(args: argparse.Namespace) -> None:
     from orchestration import pipeline
 
     _use_warehouse()
-    result = pipeline.run(full_refresh=args.full_refresh)
-    if not result.success:
+    if not pipeline.run(full_refresh=args.full_refresh):
         raise CommandError("the pipeline run failed: see the log above")
 
 

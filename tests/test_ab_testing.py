@@ -433,10 +433,10 @@ def test_the_planted_difference_is_detected_and_the_aa_is_not(
         assert rows[(experiment, "assignment", "srm_chi2")][2] is False
 
 
-def test_the_pipeline_job_writes_both_experiments(warehouse, cursor, monkeypatch):
-    """The Dagster job `pipeline` in process, as `precog run` runs it. mv_ab_test_results is a
-    dbt model downstream of the Python asset, itself downstream of dbt models: Dagster splits
-    dagster-dbt's multi-asset into two steps around the Python asset."""
+def test_the_jobs_write_both_experiments(warehouse, cursor, monkeypatch):
+    """The hourly then the daily job in process, as `precog run` runs them. mv_ab_test_results
+    is a dbt model downstream of the Python asset, itself downstream of dbt models: Dagster
+    splits the daily dbt multi-asset into steps around the Python asset."""
     import dagster as dg
 
     from orchestration.dbt import prepare_manifest
@@ -447,10 +447,15 @@ def test_the_pipeline_job_writes_both_experiments(warehouse, cursor, monkeypatch
     prepare_manifest()
     from orchestration.definitions import defs
 
-    result = defs.resolve_job_def("pipeline").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(), raise_on_error=False
-    )
-    assert result.success
+    instance = dg.DagsterInstance.ephemeral()
+    for name in ("hourly", "daily"):
+        job = defs.resolve_job_def(name)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=job.partitions_def.get_last_partition_key(),
+            raise_on_error=False,
+        )
+        assert result.success, name
     step_of = {e.asset_key: e.step_key for e in result.get_asset_materialization_events()}
     finished = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
     inputs, analysis, mart = (

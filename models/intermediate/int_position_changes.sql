@@ -4,6 +4,7 @@
     long load that commits late is not missed; landed_condition says which rows count. -#}
 {{ config(
     materialized='incremental',
+    meta={'partitioning': 'hourly'},
     indexes=[
         {'columns': ['captured_at']}, {'columns': ['complete_before']}, {'columns': ['loaded_at']},
     ],

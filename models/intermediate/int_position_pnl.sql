@@ -3,6 +3,7 @@
     the change log are rebuilt from their trades. int_open_positions adds the unrealized P&L. -#}
 {{ config(
     materialized='incremental',
+    meta={'partitioning': 'hourly'},
     pre_hook="{% if is_incremental() %}delete from {{ this }} where position_id in {{ unprocessed_changes() }}{% endif %}",
     post_hook="{{ advance_watermark() }}",
     indexes=[{'columns': ['position_id'], 'unique': true}, {'columns': ['open_quantity']}],

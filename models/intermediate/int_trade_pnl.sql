@@ -8,6 +8,7 @@
     quarantine filters leave the planner guessing one row: nested loops are switched off for it. -#}
 {{ config(
     materialized='incremental',
+    meta={'partitioning': 'hourly'},
     pre_hook=[
         "{% if is_incremental() %}delete from {{ this }} where position_id in {{ unprocessed_changes() }}{% endif %}",
         "{% if not is_incremental() %}set local enable_nestloop = off{% endif %}",

@@ -16,7 +16,7 @@ from dagster_dbt import get_asset_key_for_model
 from psycopg2.extras import execute_values
 
 from orchestration import ab_testing, database
-from orchestration.assets.dbt import dbt_models
+from orchestration.assets.dbt import dbt_daily, dbt_hourly
 from orchestration.resources import WarehouseResource
 
 EXPERIMENTS_SQL = """
@@ -84,8 +84,8 @@ def write_results(target: database.Warehouse, results: pd.DataFrame, experiments
     key=["marts", "ab_test_results"],
     group_name="marts",
     deps=[
-        get_asset_key_for_model([dbt_models], "int_ab_market_outcomes"),
-        get_asset_key_for_model([dbt_models], "stg_ab_experiments"),
+        get_asset_key_for_model([dbt_daily], "int_ab_market_outcomes"),
+        get_asset_key_for_model([dbt_hourly], "stg_ab_experiments"),
     ],
     kinds={"python", "scipy", "postgres"},
     description=(
