@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from orchestration import database
+from orchestration.dbt import prepare_manifest
 
 
 def _create(name: str) -> database.Warehouse:
@@ -41,6 +42,12 @@ def embedded_server_lifetime() -> Iterator[None]:
     yield
     if not was_running:
         database.stop_embedded()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> None:
+    """target/manifest.json, which the Dagster definitions load: a fresh clone has none."""
+    prepare_manifest()
 
 
 @pytest.fixture
