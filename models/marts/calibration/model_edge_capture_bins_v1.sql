@@ -16,21 +16,10 @@ with
 closing_trades as (
 
     select
-        trades.model_id,
-        trades.strategy_id,
-        trades.position_id,
-        trades.quantity,
-        trades.edge_at_entry,
-        trades.realized_pnl,
-        floor(trades.edge_at_entry / {{ width }}::numeric)::integer as edge_bin,
-        case trades.side
-            when 'yes' then closing.closing_yes_mid
-            when 'no' then 1 - closing.closing_yes_mid
-        end - trades.average_entry_price as closing_line_value
-    from {{ ref('int_trade_pnl') }} as trades
-    left join {{ ref('int_market_closing_prices') }} as closing
-        on closing.market_id = trades.market_id
-    where trades.action <> 'entry' and trades.edge_at_entry is not null
+        *,
+        floor(edge_at_entry / {{ width }}::numeric)::integer as edge_bin
+    from {{ ref('int_closing_trade_edges') }}
+    where edge_at_entry is not null
 
 ),
 

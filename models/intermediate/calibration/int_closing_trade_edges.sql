@@ -1,0 +1,22 @@
+{#- The closing trades (exits and settlements) of int_trade_pnl with what edge capture compares:
+    edge at entry, realized P&L, P&L before fees and closing-line value per contract (the
+    closing price of the side, from the market's last YES mid before close, minus the average
+    entry price). Read by model_edge_capture and model_edge_capture_bins. -#}
+{{ config(materialized='view') }}
+
+select
+    trades.model_id,
+    trades.strategy_id,
+    trades.position_id,
+    trades.quantity,
+    trades.edge_at_entry,
+    trades.realized_pnl,
+    (trades.price - trades.average_entry_price) * trades.quantity as gross_pnl,
+    case trades.side
+        when 'yes' then closing.closing_yes_mid
+        when 'no' then 1 - closing.closing_yes_mid
+    end - trades.average_entry_price as closing_line_value
+from {{ ref('int_trade_pnl') }} as trades
+left join {{ ref('int_market_closing_prices') }} as closing
+    on closing.market_id = trades.market_id
+where trades.action <> 'entry'
