@@ -129,17 +129,3 @@
         statement_timestamp()
     )
 {%- endmacro %}
-
-{#- Join `relation` (a staging view) as `alias` on `condition`. An incremental build touches few
-    keys, so it looks each one up: a LATERAL subquery whose key, a parameter, pushes down through
-    the view's windows (partitioned by that key) to a raw index. OFFSET 0 keeps the planner from
-    flattening it into one join over the whole view. A full build joins the views whole. -#}
-{% macro lookup_join(kind, relation, alias, condition) -%}
-    {%- if is_incremental() -%}
-    {{ kind }} join lateral (
-        select * from {{ relation }} as {{ alias }} where {{ condition }} offset 0
-    ) as {{ alias }} on true
-    {%- else -%}
-    {{ kind }} join {{ relation }} as {{ alias }} on {{ condition }}
-    {%- endif -%}
-{%- endmacro %}

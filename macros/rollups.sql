@@ -68,10 +68,11 @@
     Additive components are summed. Max drawdown composes in time order (DESIGN.md): a child
     segment starts at the cumulative P&L of the segments before it in the bucket, so its peak and
     trough sit at that offset; the bucket's drawdown is the largest of the children's own and of
-    an earlier peak minus a later trough. Sharpe keeps the first and last active day and the sum
+    an earlier peak minus a later trough. `dimensions` are those of the levels, or coarser ones
+    for a mart that composes its own buckets from trades. Sharpe keeps the first and last active day and the sum
     of squared daily P&L (a day's P&L is its net P&L; the sum over days is net_pnl itself). -#}
-{% macro rollup_level(child, grain, segment_order='period_start') -%}
-{%- set preceding_segments = "partition by bucket, " ~ rollup_dimensions()
+{% macro rollup_level(child, grain, segment_order='period_start', dimensions=rollup_dimensions()) -%}
+{%- set preceding_segments = "partition by bucket, " ~ dimensions
     ~ " order by " ~ segment_order ~ " rows between unbounded preceding and 1 preceding" -%}
 {%- set local_day = "(bucket at time zone " ~ reporting_timezone() ~ ")::date" -%}
 with
@@ -115,7 +116,7 @@ segments as (
 select
     bucket as period_start,
     {{ bucket_end(grain, 'bucket') }} as period_end,
-    {{ rollup_dimensions() }},
+    {{ dimensions }},
     sum(total_trades)::bigint as total_trades,
     sum(closed_trades)::bigint as closed_trades,
     sum(winning_trades)::bigint as winning_trades,
@@ -145,17 +146,26 @@ select
     sum(daily_pnl_sum_squares) as daily_pnl_sum_squares
     {%- endif %}
 from segments
-group by bucket, {{ rollup_dimensions() }}
+group by bucket, {{ dimensions }}
 {%- endmacro %}
 
 {#- The derived metrics of DESIGN.md, from a row's own components: the one definition of each. -#}
 {% macro derived_metrics() -%}
-    case when closed_trades > 0 then winning_trades::numeric / closed_trades end as win_rate,
-    case when edge_count > 0 then edge_sum / edge_count end as average_edge,
-    case when gross_loss < 0 then gross_profit / -gross_loss end as profit_factor,
+    {{ rate_metrics() }},
     max_drawdown,
     {{ sharpe_ratio('net_pnl', 'daily_pnl_sum_squares', 'first_pnl_day', 'last_pnl_day') }}
         as sharpe_ratio
+{%- endmacro %}
+
+{% macro win_rate(winning_trades='winning_trades', closed_trades='closed_trades') -%}
+    case when {{ closed_trades }} > 0 then {{ winning_trades }}::numeric / {{ closed_trades }} end
+{%- endmacro %}
+
+{#- The rates, from summed counts and sums: never an average of rates. -#}
+{% macro rate_metrics() -%}
+    {{ win_rate() }} as win_rate,
+    case when edge_count > 0 then edge_sum / edge_count end as average_edge,
+    case when gross_loss < 0 then gross_profit / -gross_loss end as profit_factor
 {%- endmacro %}
 
 {#- Mean over sample standard deviation of daily net P&L, times sqrt(365), over the calendar days

@@ -57,14 +57,15 @@ def build(target, tmp_path: Path, *extra: str) -> None:
     assert result.returncode == 0, result.stdout[-3000:]
 
 
-def direct_sql(grain: str | None, zone: str) -> str:
-    """A level computed straight from intermediate.int_trade_pnl, without the rollup macros."""
+def direct_sql(grain: str | None, zone: str, dimensions: str = DIMENSIONS) -> str:
+    """A level computed straight from intermediate.int_trade_pnl, without the rollup macros, by
+    `dimensions` (those of the levels, or coarser ones for a mart)."""
     # all_time: one bucket, keyed -infinity here so that joins match, null in the output.
     bucket = f"date_trunc('{grain}', execution_timestamp, '{zone}')" if grain else "'-infinity'"
-    walk = f"partition by period_start, {DIMENSIONS} order by execution_timestamp, trade_id"
+    walk = f"partition by period_start, {dimensions} order by execution_timestamp, trade_id"
     return f"""
     with trades as (
-        select {bucket}::timestamptz as period_start, trade_id, {DIMENSIONS}, quantity, price,
+        select {bucket}::timestamptz as period_start, trade_id, {dimensions}, quantity, price,
                fees, execution_timestamp, realized_pnl, edge_at_entry,
                (execution_timestamp at time zone '{zone}')::date as local_day
         from intermediate.int_trade_pnl
@@ -80,7 +81,7 @@ def direct_sql(grain: str | None, zone: str) -> str:
         from walked
     ),
     totals as (
-        select period_start, {DIMENSIONS},
+        select period_start, {dimensions},
             count(*) as total_trades,
             count(realized_pnl) as closed_trades,
             count(*) filter (where realized_pnl > 0) as winning_trades,
@@ -101,34 +102,34 @@ def direct_sql(grain: str | None, zone: str) -> str:
                 as profit_factor,
             max(fall) as max_drawdown
         from falls
-        group by period_start, {DIMENSIONS}
+        group by period_start, {dimensions}
     ),
     daily as (
-        select period_start, {DIMENSIONS}, local_day, sum(realized_pnl) as pnl
+        select period_start, {dimensions}, local_day, sum(realized_pnl) as pnl
         from trades where realized_pnl is not null
-        group by period_start, {DIMENSIONS}, local_day
+        group by period_start, {dimensions}, local_day
     ),
     calendar as (
-        select period_start, {DIMENSIONS}, day::date as local_day
+        select period_start, {dimensions}, day::date as local_day
         from (
-            select period_start, {DIMENSIONS}, min(local_day) as first_day,
+            select period_start, {dimensions}, min(local_day) as first_day,
                    max(local_day) as last_day
-            from daily group by period_start, {DIMENSIONS}
+            from daily group by period_start, {dimensions}
         ) as spans
         cross join generate_series(first_day, last_day, interval '1 day') as day
     ),
     sharpe as (
-        select period_start, {DIMENSIONS},
+        select period_start, {dimensions},
             case when count(*) >= 2 and stddev_samp(coalesce(pnl, 0)) > 0 then
                 avg(coalesce(pnl, 0)) / stddev_samp(coalesce(pnl, 0)) * sqrt(365::numeric)
             end as sharpe_ratio
-        from calendar left join daily using (period_start, {DIMENSIONS}, local_day)
-        group by period_start, {DIMENSIONS}
+        from calendar left join daily using (period_start, {dimensions}, local_day)
+        group by period_start, {dimensions}
     )
-    select nullif(period_start, '-infinity') as period_start, {DIMENSIONS},
+    select nullif(period_start, '-infinity') as period_start, {dimensions},
         {", ".join(COMPONENTS)},
         {"sharpe.sharpe_ratio" if grain != "hour" else "null"} as sharpe_ratio_direct
-    from totals left join sharpe using (period_start, {DIMENSIONS})
+    from totals left join sharpe using (period_start, {dimensions})
     """
 
 

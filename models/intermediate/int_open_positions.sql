@@ -2,7 +2,7 @@
     (current price of the side - average entry price) x open quantity, the current price of a
     side being the mid of its market's current quotes. A view, so that it prices with the
     quotes of the moment: it looks up the few open positions' markets one by one. -#}
-{{ config(materialized='view', meta={'partitioning': 'none'}) }}
+{{ config(materialized='view', meta={'partitioning': 'hourly'}) }}
 
 with
 

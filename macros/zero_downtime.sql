@@ -1,0 +1,86 @@
+{#- Zero-downtime rebuilds (DESIGN.md, "Marts"). dbt rebuilds a table or view beside the old one
+    and swaps them in one transaction, so a reader sees the old relation or the new one, whole.
+    It then drops the old one with CASCADE, which would also drop every view reading it (views
+    bind to relations, not names): marts.performance_tracking after a --full-refresh of a level,
+    views over staging after each hourly run. So before the old relation goes, each view reading
+    it is re-pointed at its replacement (CREATE OR REPLACE VIEW keeps the view, its grants and
+    the views over it). A view whose columns no longer fit is left to the cascade, and dbt
+    rebuilds it later in the run if it is selected. dbt's relation cache has already dropped the
+    views with the old relation; those still there are put back. -#}
+
+{% macro drop_relation(relation) -%}
+    {%- if not relation.identifier.endswith('__dbt_backup') -%}
+        {{ return(adapter.dispatch('drop_relation', 'dbt')(relation)) }}
+    {%- endif -%}
+    {%- set dependents = run_query(dependent_views_sql(relation)) -%}
+    {% call statement('drop_relation', auto_begin=False) -%}
+        {{ repoint_dependent_views_and_drop(relation) }}
+    {%- endcall %}
+    {%- for view in dependents if run_query(exists_sql(view[0], view[1])).rows[0][0] -%}
+        {%- do adapter.cache_added(api.Relation.create(
+            database=relation.database, schema=view[0], identifier=view[1], type='view')) -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- Every view reading `relation`, directly or through other views: (schema, name). -#}
+{% macro dependent_views_sql(relation) -%}
+    with recursive dependents (oid) as (
+        select distinct pg_rewrite.ev_class
+        from pg_depend
+        inner join pg_rewrite on pg_rewrite.oid = pg_depend.objid
+        where pg_depend.classid = 'pg_rewrite'::regclass
+            and pg_depend.refobjid = to_regclass('{{ relation.render() }}')
+            and pg_rewrite.ev_class <> pg_depend.refobjid
+        union
+        select pg_rewrite.ev_class
+        from dependents
+        inner join pg_depend on pg_depend.refobjid = dependents.oid
+        inner join pg_rewrite on pg_rewrite.oid = pg_depend.objid
+        where pg_depend.classid = 'pg_rewrite'::regclass
+            and pg_rewrite.ev_class <> pg_depend.refobjid
+    )
+    select namespaces.nspname, views.relname
+    from dependents
+    inner join pg_class as views on views.oid = dependents.oid
+    inner join pg_namespace as namespaces on namespaces.oid = views.relnamespace
+{%- endmacro %}
+
+{% macro exists_sql(schema, name) -%}
+    select to_regclass(format('%I.%I', '{{ schema }}', '{{ name }}')) is not null
+{%- endmacro %}
+
+{#- Re-point the views reading `backup` (dbt's <name>__dbt_backup) at <name>, then drop it. One
+    swap at a time (models built in parallel re-point the same views), until commit. -#}
+{% macro repoint_dependent_views_and_drop(backup) -%}
+{%- set replacement = backup.identifier[:-('__dbt_backup' | length)] -%}
+do $repoint$
+declare
+    dependent record;
+begin
+    perform pg_advisory_xact_lock(hashtext('precog: re-point views'));
+    for dependent in
+        select distinct views.oid, namespaces.nspname as schema_name, views.relname as view_name
+        from pg_depend
+        inner join pg_rewrite on pg_rewrite.oid = pg_depend.objid
+        inner join pg_class as views on views.oid = pg_rewrite.ev_class
+        inner join pg_namespace as namespaces on namespaces.oid = views.relnamespace
+        where pg_depend.classid = 'pg_rewrite'::regclass
+            and pg_depend.refobjid = to_regclass('{{ backup.render() }}')
+            and views.oid <> pg_depend.refobjid
+    loop
+        begin
+            execute format(
+                'create or replace view %I.%I as %s',
+                dependent.schema_name,
+                dependent.view_name,
+                replace(pg_get_viewdef(dependent.oid), '{{ backup.identifier }}', '{{ replacement }}')
+            );
+        exception when others then
+            raise notice 'view %.% left to the cascade: %',
+                dependent.schema_name, dependent.view_name, sqlerrm;
+        end;
+    end loop;
+    execute $drop$ {{ get_drop_sql(backup) }} $drop$;
+end
+$repoint$
+{%- endmacro %}
