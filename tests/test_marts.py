@@ -9,6 +9,7 @@ come last.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import threading
 import time
@@ -21,6 +22,7 @@ from test_pipeline import precog
 from test_rollups import COMPONENTS, direct_sql
 
 from orchestration import database
+from orchestration.dbt import dbt_project, run_dbt
 
 DASHBOARD_MARTS = [
     "mv_current_positions",
@@ -180,6 +182,37 @@ def test_current_positions_are_the_open_ones_priced_at_the_mid(desk_cursor):
         assert row["current_price"] == mid
         expected = (mid - row["average_entry_price"]) * row["open_quantity"]
         assert row["unrealized_pnl"] == expected
+
+
+def test_every_public_model_and_column_is_documented_and_contracted():
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    public = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node.get("access") == "public"
+    ]
+    assert {node["name"] for node in public} >= {*DASHBOARD_MARTS, "live_pnl_today"}
+    for node in public:
+        assert node["schema"] == "marts", node["name"]
+        assert node["config"]["contract"]["enforced"], node["name"]
+        assert node["description"].strip(), node["name"]
+        for column in node["columns"].values():
+            assert column["description"].strip(), (node["name"], column["name"])
+            assert column["data_type"], (node["name"], column["name"])
+    exposed = {
+        dependency
+        for exposure in manifest["exposures"].values()
+        for dependency in exposure["depends_on"]["nodes"]
+    }
+    assert {f"model.precog.{mart}" for mart in DASHBOARD_MARTS} <= exposed
+
+
+def test_dbt_docs_generate_catalogs_the_marts(desk, tmp_path):
+    result = run_dbt(["docs", "generate"], desk, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    catalog = json.loads((tmp_path / "catalog.json").read_text())
+    catalogued = {node["metadata"]["name"] for node in catalog["nodes"].values()}
+    assert {*DASHBOARD_MARTS, "live_pnl_today", "performance_tracking"} <= catalogued
 
 
 def test_bi_reader_reads_the_marts_and_nothing_else(desk):
