@@ -1,10 +1,11 @@
-"""Dagster resources: the warehouse every asset runs against."""
+"""Dagster resources: the warehouse every asset and check runs against."""
 
 from __future__ import annotations
 
 import os
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from orchestration import database
 
@@ -16,7 +17,33 @@ class WarehouseResource(dg.ConfigurableResource):
     same database as everything else.
     """
 
+    _target: database.Warehouse | None = PrivateAttr(default=None)
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        target = database.prepare()
-        os.environ.update(target.libpq_env())
-        context.log.info(f"warehouse: {target.describe()}")
+        self._target = database.prepare()
+        os.environ.update(self._target.libpq_env())
+        context.log.info(f"warehouse: {self._target.describe()}")
+
+    @property
+    def target(self) -> database.Warehouse:
+        if self._target is None:  # used outside a run (e.g. a direct invocation in a test)
+            self._target = database.warehouse()
+        return self._target
+
+    def connect(self):
+        """A psycopg2 connection to the warehouse; the caller closes it."""
+        return database.connect(self.target)
+
+    def sqlalchemy_url(self) -> str:
+        # postgresql+psycopg2:// explicitly: SQLAlchemy 2.1 would default to psycopg 3.
+        return self.target.url("postgresql+psycopg2")
+
+    def relation_exists(self, relation: str) -> bool:
+        """Whether `schema.name` is a table or view of the warehouse."""
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("select to_regclass(%s) is not null", (relation,))
+                return cursor.fetchone()[0]
+        finally:
+            connection.close()
