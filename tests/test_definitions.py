@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import dagster as dg
 import pytest
@@ -53,3 +55,92 @@ def test_jobs_partitions_and_schedules(defs):
     ab = dg.AssetKey(["marts", "ab_test_results"])
     assert dg.AssetKey(["intermediate", "int_ab_market_outcomes"]) in graph.get(ab).parent_keys
     assert any(key.path[-1] == "mv_ab_test_results" for key in graph.get(ab).child_keys)
+
+
+def check_keys_of(job: dg.JobDefinition) -> set[tuple[str, str]]:
+    return {
+        (key.asset_key.to_user_string(), key.name)
+        for key in job.asset_layer.asset_graph.asset_check_keys
+    }
+
+
+def test_checks_are_on_the_right_assets_and_jobs(defs):
+    from orchestration.checks.expectations import SUITES
+    from orchestration.checks.manifest import asset_key, find_relation, load_manifest
+
+    manifest = load_manifest()
+    graph = defs.resolve_asset_graph()
+    specs = {
+        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key)
+        for key in graph.asset_check_keys
+    }
+    # A Great Expectations suite per declared relation, on the relation's asset; a mart's blocks.
+    suites = {
+        (asset_key(manifest, find_relation(manifest, relation)).to_user_string(), relation)
+        for relation in SUITES
+    }
+    assert {(key, name) for key, name in specs if name == "great_expectations"} == {
+        (key, "great_expectations") for key, _ in suites
+    }
+    for key, relation in suites:
+        assert specs[(key, "great_expectations")].blocking == relation.startswith("marts.")
+    assert ("raw/trades", "great_expectations") in specs
+    assert ("marts/performance_tracking", "great_expectations") in specs
+
+    # Freshness: the raw sources _sources.yml gives a freshness, and the hourly level.
+    fresh = {key for key, name in specs if name == "freshness"}
+    assert fresh == {
+        *(
+            f"raw/{table}"
+            for table in ("markets", "positions", "trades", "edges", "model_predictions")
+        ),
+        "raw/ab_test_assignments",
+        "intermediate/int_pnl_hourly",
+    }
+
+    # dbt tests are checks too, blocking unless they only warn (the quarantine's counts).
+    assert specs[("intermediate/int_trade_pnl", "unique_int_trade_pnl_trade_id")].blocking
+    quarantine = [spec for (key, _), spec in specs.items() if key == "staging/quarantine"]
+    assert any(not spec.blocking for spec in quarantine)
+
+    hourly, daily = (
+        check_keys_of(defs.resolve_job_def("hourly")),
+        check_keys_of(defs.resolve_job_def("daily")),
+    )
+    assert {("raw/trades", "great_expectations"), ("raw/positions", "great_expectations")} <= hourly
+    assert ("intermediate/int_pnl_hourly", "freshness") in hourly
+    assert {
+        (key, "great_expectations") for key, relation in suites if "marts." in relation
+    } <= daily
+    assert check_keys_of(defs.resolve_job_def("freshness_checks")) == {
+        (key, "freshness") for key in fresh
+    }
+
+
+def test_the_freshness_sensor_runs_the_freshness_checks_unless_they_are_running(defs):
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    sensor = defs.resolve_sensor_def("freshness_sensor")
+    assert sensor.job_name == "freshness_checks"
+    assert sensor.minimum_interval_seconds == 15 * 60
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    with dg.DagsterInstance.ephemeral() as instance:
+        requested = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert isinstance(requested, dg.RunRequest)
+        instance.add_run(
+            DagsterRun(
+                job_name="freshness_checks", run_id="f" * 36, status=dg.DagsterRunStatus.STARTED
+            )
+        )
+        assert isinstance(
+            sensor(dg.build_sensor_context(instance=instance, definitions=defs)), dg.SkipReason
+        )
+
+
+def test_loading_the_definitions_does_not_import_great_expectations():
+    code = (
+        "import sys, orchestration.definitions;"
+        " assert 'great_expectations' not in sys.modules, 'imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
