@@ -1,5 +1,5 @@
 {#- Dashboard mart of the market overview (DESIGN.md, "Marts"): each model's current edge on
-    each market, beside the market's current quotes, volume and status, and the desk's win rate
+    each market not settled yet (open or closed to trading), beside the market's current quotes, volume and status, and the desk's win rate
     on the market's type (closing trades won over closing trades, summed over the hourly level,
     which this hourly mart runs after). One row per (market_id, model_id) with a current edge. -#}
 {{ config(
@@ -18,9 +18,12 @@ edges as (
 
 ),
 
+-- Settled markets' edges are history (the calibration marts score them): the overview keeps
+-- the markets in play, so it stays small however long the history.
 markets as (
 
     select * from {{ ref('stg_markets') }}
+    where status <> 'settled'
 
 ),
 
