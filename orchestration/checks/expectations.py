@@ -44,10 +44,16 @@ class Expectation:
         return f"expect_{self.type}"
 
     def describe(self) -> str:
-        target = self.kwargs.get("column") or self.kwargs.get("column_list")
-        if target is None and "column_A" in self.kwargs:
-            target = f"{self.kwargs['column_A']}, {self.kwargs['column_B']}"
-        return f"{self.type}({target})" if target else self.type
+        return describe(self.gx_type, self.kwargs)
+
+
+def describe(gx_type: str, kwargs: Mapping[str, Any]) -> str:
+    """`column_values_to_be_between(price)`: an expectation by its type and what it is on."""
+    target = kwargs.get("column") or kwargs.get("column_list")
+    if target is None and "column_A" in kwargs:
+        target = f"{kwargs['column_A']}, {kwargs['column_B']}"
+    name = gx_type.removeprefix("expect_")
+    return f"{name}({target})" if target else name
 
 
 def expect(type: str, **kwargs: Any) -> Expectation:
@@ -61,7 +67,9 @@ class Suite:
     description: str
 
 
-def _between(column: str, low: float | None = None, high: float | None = None, **kw: Any):
+def _between(
+    column: str, low: float | None = None, high: float | None = None, **kw: Any
+) -> Expectation:
     return expect("column_values_to_be_between", column=column, min_value=low, max_value=high, **kw)
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import dagster as dg
 
-from orchestration.checks.expectations import SUITES, Expectation, Suite
+from orchestration.checks.expectations import SUITES, Expectation, Suite, describe
 from orchestration.checks.manifest import asset_key, find_relation
 from orchestration.resources import WarehouseResource
 
@@ -57,29 +57,40 @@ def validate(relation: str, suite: Suite, sqlalchemy_url: str):
     context = _gx_context()
     # add_sql, not add_postgres: the latter rejects URLs of a Unix-socket server (embedded).
     source = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url)
-    schema, _, table = relation.partition(".")
-    asset = source.add_table_asset(name=relation, schema_name=schema, table_name=table)
-    batch = asset.add_batch_definition_whole_table("whole table").get_batch()
-    gx_suite = gx.ExpectationSuite(
-        name=relation, expectations=[build_gx_expectation(e) for e in suite.expectations]
-    )
-    return batch.validate(gx_suite)
+    try:
+        schema, _, table = relation.partition(".")
+        asset = source.add_table_asset(name=relation, schema_name=schema, table_name=table)
+        batch = asset.add_batch_definition_whole_table("whole table").get_batch()
+        gx_suite = gx.ExpectationSuite(
+            name=relation, expectations=[build_gx_expectation(e) for e in suite.expectations]
+        )
+        return batch.validate(gx_suite)
+    finally:  # their connection pools: the data source's and its execution engine's
+        source.get_execution_engine().close()
+        source.get_engine().dispose()
 
 
-def summarize(result: Any, suite: Suite) -> list[dict[str, Any]]:
-    """One row per declared expectation, in order: what it checks, passed, and GX's counts."""
+def _errors(exception_info: Mapping[str, Any] | None) -> list[str]:
+    """GX's exception messages: one `exception_info`, or one per metric that raised."""
+    if not exception_info:
+        return []
+    infos = [exception_info] if "raised_exception" in exception_info else exception_info.values()
+    return sorted({info["exception_message"] for info in infos if info.get("raised_exception")})
+
+
+def summarize(result: Any) -> list[dict[str, Any]]:
+    """One row per expectation GX evaluated: what it checks, passed, and what GX found."""
     rows = []
-    for expectation, outcome in zip(suite.expectations, result.results, strict=True):
-        found = outcome.result or {}
-        error = (outcome.exception_info or {}).get("exception_message")
-        row = {"expectation": expectation.describe(), "passed": bool(outcome.success)}
+    for outcome in result.results:
+        config, found = outcome.expectation_config, outcome.result or {}
+        row = {"expectation": describe(config.type, config.kwargs), "passed": bool(outcome.success)}
         if "unexpected_count" in found:
             row["unexpected_count"] = found["unexpected_count"]
             row["unexpected_percent"] = round(found.get("unexpected_percent") or 0.0, 4)
         if "observed_value" in found:
             row["observed_value"] = str(found["observed_value"])
-        if error:
-            row["error"] = error
+        if errors := _errors(outcome.exception_info):
+            row["error"] = "; ".join(errors)
         rows.append(row)
     return rows
 
@@ -153,9 +164,7 @@ def _suite_check(key: dg.AssetKey, relation: str, suite: Suite) -> dg.AssetCheck
             )
         started = time.perf_counter()
         result = validate(relation, suite, warehouse.sqlalchemy_url())
-        return check_result(
-            summarize(result, suite), suite, relation, time.perf_counter() - started
-        )
+        return check_result(summarize(result), suite, relation, time.perf_counter() - started)
 
     return _check
 
