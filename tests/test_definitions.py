@@ -144,3 +144,19 @@ def test_loading_the_definitions_does_not_import_great_expectations():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_a_dbt_test_runs_in_the_step_that_builds_its_model(defs):
+    """The daily job splits the dbt multi-asset around the A/B analysis (a Python asset between
+    dbt models): every dbt test must still run in the step that builds the model it tests."""
+    from dagster._core.definitions.dependency import NodeHandle
+
+    job = defs.resolve_job_def("daily")
+    steps = [
+        job.asset_layer.get_assets_def_for_node(NodeHandle(name, None))
+        for name in job.graph.node_dict
+    ]
+    dbt_steps = [step for step in steps if step.op.name.startswith("dbt_")]
+    assert len(dbt_steps) >= 3  # split indeed
+    for step in dbt_steps:
+        assert {check.asset_key for check in step.check_keys} <= set(step.keys), step.op.name
