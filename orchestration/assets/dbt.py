@@ -22,13 +22,16 @@ if using_dagster_dev():
 
 class PrecogTranslator(DagsterDbtTranslator):
     """Groups assets by dbt layer (the folder under models/); sources, keyed `raw/<table>` by
-    default, form group `raw`, where lineage starts."""
+    default, form group `raw`, where lineage starts. Every model is keyed `<schema>/<relation>`,
+    versioned ones too (by default a version is keyed by its alias alone)."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "source":
             return spec.replace_attributes(group_name=props["source_name"])
+        if props.get("version") and len(spec.key.path) == 1:
+            spec = spec.replace_attributes(key=dg.AssetKey([props["schema"], props["alias"]]))
         return spec.replace_attributes(group_name=props["fqn"][1])
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):

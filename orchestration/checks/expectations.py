@@ -78,6 +78,8 @@ def _in_set(column: str, values: list[str], **kw: Any) -> Expectation:
 
 
 def _unique(*columns: str) -> Expectation:
+    if len(columns) == 1:
+        return expect("column_values_to_be_unique", column=columns[0])
     return expect("compound_columns_to_be_unique", column_list=list(columns))
 
 
@@ -198,6 +200,57 @@ SUITES: Mapping[str, Suite] = {
             _between("p_adjusted", 0, 1),
             _between("n_control_markets", 0),
             _between("n_treatment_markets", 0),
+        ),
+    ),
+    "marts.mv_current_positions": Suite(
+        description="Positions held now: one row per position, priced within [0, 1].",
+        severity=ERROR,
+        # No row count: a desk may hold nothing between games.
+        expectations=(
+            _unique("position_id"),
+            _in_set("position_status", ["open", "monitoring"]),
+            _in_set("side", ["yes", "no"]),
+            _between("open_quantity", 0, None, strict_min=True),
+            _between("average_entry_price", 0, 1),
+            _between("current_price", 0, 1),
+        ),
+    ),
+    "marts.mv_daily_pnl": Suite(
+        description="Daily P&L: one row per day and dimensions, rates and drawdowns in range.",
+        severity=ERROR,
+        expectations=(
+            _not_empty(),
+            _unique("pnl_date", "strategy_id", "model_id", "league", "market_type"),
+            _between("total_trades", 1),
+            _between("win_rate", 0, 1),
+            _between("fees", 0),
+            _between("max_drawdown", 0),
+            _between("drawdown", 0),
+        ),
+    ),
+    "marts.mv_strategy_performance": Suite(
+        description="Strategy versions compared: one row per version, league and market type.",
+        severity=ERROR,
+        expectations=(
+            _not_empty(),
+            _unique("strategy_id", "league", "market_type"),
+            _between("total_trades", 1),
+            _between("win_rate", 0, 1),
+            _between("profit_factor", 0),
+            _between("max_drawdown", 0),
+        ),
+    ),
+    "marts.mv_market_edges": Suite(
+        description="Market overview: one row per market in play and model, quotes in [0, 1].",
+        severity=ERROR,
+        # No row count: between seasons no market may be in play.
+        expectations=(
+            _unique("market_id", "model_id"),
+            _in_set("market_status", ["open", "closed"]),
+            _between("predicted_prob", 0, 1),
+            _between("yes_bid", 0, 1),
+            _between("yes_ask", 0, 1),
+            _between("market_type_win_rate", 0, 1),
         ),
     ),
 }
