@@ -3,7 +3,8 @@
 A hand-made raw dataset with valid rows and one bad row of each kind (DESIGN.md, "Bad input")
 is built with `dbt build --select staging`: the build succeeds with warnings, every bad row is
 in `staging.quarantine` with its reason and left out of staging, every valid row is staged. The
-quarantine is derived: a closing trade whose entry lands later leaves it after the next build.
+quarantine is derived: a closing trade whose entry lands later leaves it after the next build,
+which recomputes only what landed. A partitioned build tests what landed, a full one everything.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 from orchestration.dbt import run_dbt
 
 LOADED = "2025-01-05 00:00:00+00"  # loaded_at of every row unless a case needs another
+NOW = "now"  # a timestamptz literal: the inserting transaction's start, as a loader stamps it
 
 REFERENCE_DATA = f"""
 insert into raw.strategies
@@ -183,13 +185,15 @@ def insert_trades(cursor, rows) -> None:
     )
 
 
-def build_staging(warehouse, target_path: Path) -> dict[str, dict]:
-    """`dbt build --select staging`; asserts it succeeded and returns its results by name."""
-    result = run_dbt(
-        ["build", "--select", "staging", "--log-path", str(target_path / "logs")],
-        warehouse,
-        target_path,
-    )
+def build_staging(
+    warehouse, target_path: Path, select: str = "staging", window: tuple[str, str] | None = None
+) -> dict[str, dict]:
+    """`dbt build --select staging` (or `select`), for a landing window if given; asserts it
+    succeeded and returns its results by name."""
+    args = ["build", "--select", select, "--log-path", str(target_path / "logs")]
+    if window is not None:
+        args += ["--vars", json.dumps({"loaded_from": window[0], "loaded_to": window[1]})]
+    result = run_dbt(args, warehouse, target_path)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     results = json.loads((target_path / "run_results.json").read_text())["results"]
     # test.precog.<name>.<hash>, model.precog.<name>, unit_test.precog.<model>.<name>
@@ -376,17 +380,70 @@ def test_quarantine_is_derived(warehouse, cursor, tmp_path):
     ]
     assert query(cursor, "select trade_id from staging.stg_trades") == []
 
-    # The entry, executed before the exit, lands late; so does position 7.
-    insert_trades(
-        cursor, [(7, 4, "entry", 5, "0.50", "0.05", "2025-01-02 10:00+00", "2025-01-06 00:00+00")]
-    )
+    # The entry, executed before the exit, lands late; so does position 7. They land now, after
+    # the first build: the second recomputes the positions whose rows landed since.
+    insert_trades(cursor, [(7, 4, "entry", 5, "0.50", "0.05", "2025-01-02 10:00+00", NOW)])
     cursor.execute(
         "insert into raw.positions (position_key, position_id, market_id, strategy_id, model_id,"
         " side, quantity, entry_price, status, row_start_ts, loaded_at) values"
-        " (700, 7, 2, 1, 1, 'yes', 5, 0.60, 'open', '2025-01-02 11:00+00', '2025-01-06 00:00+00')"
+        " (700, 7, 2, 1, 1, 'yes', 5, 0.60, 'open', '2025-01-02 11:00+00', now())"
     )
     after = build_staging(warehouse, tmp_path / "after")
     assert after["quarantine_trades_closing_without_entry"]["status"] == "pass"
     assert after["quarantine_trades_unknown_position"]["status"] == "pass"
     assert query(cursor, quarantined) == []
     assert query(cursor, "select trade_id from staging.stg_trades order by 1") == [(7,), (8,), (9,)]
+
+
+LEAGUE_TEST = "accepted_values_stg_market_versions_league__NFL__NBA__MLB__NHL__NCAAF__NCAAB"
+# The landing window of a partition: an hour after the reference data landed.
+WINDOW = ("2025-01-06T00:00:00+00:00", "2025-01-06T01:00:00+00:00")
+
+
+def land_market(cursor, market_id: int, league: str, loaded_at: str) -> None:
+    cursor.execute(
+        "insert into raw.markets (market_key, market_id, ticker, league, market_type,"
+        " event_start_ts, close_ts, yes_bid, yes_ask, no_bid, no_ask, volume, status,"
+        " settlement_value, row_current_ind, row_start_ts, row_end_ts, row_version, loaded_at)"
+        " values (%s, %s, 'X', %s, 'moneyline', '2025-01-07 18:00+00', '2025-01-07 18:00+00',"
+        " 0.40, 0.42, 0.58, 0.60, 0, 'open', null, true, '2025-01-05 00:00+00', null, 1, %s)",
+        (market_id * 10, market_id, league, loaded_at),
+    )
+
+
+def land_position(cursor, position_id: int) -> None:
+    cursor.execute(
+        "insert into raw.positions (position_key, position_id, market_id, strategy_id, model_id,"
+        " side, quantity, entry_price, status, row_start_ts, loaded_at) values"
+        " (%s, %s, 2, 1, 1, 'yes', 0, 0.50, 'open', '2025-01-05 00:00+00', now())",
+        (position_id * 100, position_id),
+    )
+
+
+def test_a_partitioned_build_tests_what_landed(warehouse, cursor, tmp_path):
+    """The tests of staging, in a build with a landing window, test the keys that landed in it
+    or since the pipeline last processed the change log; without a window, everything."""
+    cursor.execute(REFERENCE_DATA + MARKETS_POSITIONS_EDGES)
+    insert_trades(cursor, VALID_TRADES)
+    land_market(cursor, 8, "XFL", LOADED)  # a bad row that landed long ago
+    # Staging and the pipeline's change log and trade P&L, whose progress says what is validated.
+    select = "staging int_position_changes int_trade_pnl"
+
+    def league_failures(name: str, window: tuple[str, str] | None) -> int:
+        results = build_staging(warehouse, tmp_path / name, select, window)
+        return results[LEAGUE_TEST]["failures"]
+
+    assert league_failures("first", None) == 1  # a first build tests everything
+    # Each run sees a valid position land. The second one still tests everything: which rows
+    # the first build validated is known only after it has run.
+    land_position(cursor, 20)
+    assert league_failures("second", WINDOW) == 1
+    # Now the old row is validated: it is not tested again.
+    land_position(cursor, 21)
+    assert league_failures("quiet_hour", WINDOW) == 0
+
+    # accepted_values counts the distinct bad values: one league per case
+    land_market(cursor, 9, "AFL", "2025-01-06 00:30:00+00")  # in the window (a backfill)
+    land_market(cursor, 10, "CFL", NOW)  # landed since the last run
+    assert league_failures("bad_hour", WINDOW) == 2
+    assert league_failures("full", None) == 3  # without a window: everything
