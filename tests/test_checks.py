@@ -320,3 +320,47 @@ def test_source_and_rollup_freshness(defs, cursor):
     assert hourly.success
     assert evaluations(hourly)[dg.AssetCheckKey(HOURLY_LEVEL, FRESHNESS)].passed
     assert freshness()[rollup] == (True, None)
+
+
+def test_a_partitioned_run_validates_the_raw_rows_that_landed(warehouse, cursor):
+    """A raw suite on a landing window sees the rows that landed in the window or since the
+    capture before the last one the pipeline processed, and every copy of their trade_ids; the
+    rows validated before are not read again."""
+    from orchestration.checks.gx import LANDING_WINDOWS, landed_condition, summarize, validate
+
+    start, end = datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 1, 11, tzinfo=UTC)
+    assert landed_condition(cursor, start, end) is None  # no change log: everything
+    cursor.execute(
+        "create table intermediate.int_position_changes (position_id bigint,"
+        " loaded_at timestamptz, captured_at timestamptz, complete_before timestamptz);"
+        "insert into intermediate.int_position_changes values"
+        " (1, '2026-01-01 08:00+00', '2026-01-01 08:05+00', '2026-01-01 08:04+00'),"
+        " (1, '2026-01-01 09:00+00', '2026-01-01 09:05+00', '2026-01-01 09:04+00');"
+    )
+    assert landed_condition(cursor, start, end) is None  # nothing processed yet: everything
+    cursor.execute(
+        "insert into precog_meta.build_watermarks values ('int_trade_pnl', '2026-01-01 09:05+00')"
+    )
+    cursor.execute(
+        "insert into raw.trades (trade_id, position_id, action, quantity, price, fees,"
+        " execution_timestamp, loaded_at) values"
+        " (1, 1, 'entry', 1, 1.5, 0, '2026-01-01 07:00+00', '2026-01-01 07:00+00'),"  # validated
+        " (2, 1, 'entry', 1, 1.5, 0, '2026-01-01 08:30+00', '2026-01-01 08:30+00'),"  # since 08:04
+        " (3, 1, 'entry', 1, 0.5, 0, '2026-01-01 07:00+00', '2026-01-01 07:00+00'),"  # copied...
+        " (3, 1, 'entry', 1, 1.5, 0, '2026-01-01 10:30+00', '2026-01-01 10:30+00'),"  # ...in window
+        " (4, 1, 'entry', 1, 0.5, 0, '2026-01-01 11:30+00', '2026-01-01 11:30+00')"  # since 08:04
+    )
+    where = LANDING_WINDOWS["raw.trades"].format(landed=landed_condition(cursor, start, end))
+    rows = summarize(
+        validate("raw.trades", SUITES["raw.trades"], warehouse.url("postgresql+psycopg2"), where)
+    )
+    found = {row["expectation"]: row.get("unexpected_count") for row in rows}
+    assert "table_row_count_to_be_between" not in found  # left to a whole-table validation
+    assert found["column_values_to_be_between(price)"] == 2  # trades 2 and 3 (its new copy)
+    assert found["column_values_to_be_unique(trade_id)"] == 2  # both copies of trade 3
+    whole = summarize(
+        validate("raw.trades", SUITES["raw.trades"], warehouse.url("postgresql+psycopg2"))
+    )
+    assert {row["expectation"]: row.get("unexpected_count") for row in whole}[
+        "column_values_to_be_between(price)"
+    ] == 3

@@ -5,11 +5,20 @@ source on the warehouse, the relation as a table asset): GX computes its metrics
 no rows are pulled into Python. The check reports what GX found as metadata: expectations
 evaluated and failed, and for each failed one its unexpected count and share or observed value.
 Great Expectations is imported when a check runs, never when the definitions load.
+
+The suites of the raw landing tables run with each hourly run; a partitioned run validates what
+landed, not the whole history: the rows that landed in its partition window or since the change
+log capture before the last one the pipeline processed, the landing window of the dbt tests of
+staging (macros/quarantine.sql), so that every row is validated by some run and a run's cost
+grows with what landed. Row-level expectations see those rows (uniqueness: with every other row
+of their key); a table-level one (row count) is left to an unpartitioned evaluation, where every
+suite validates its whole relation.
 """
 
 import logging
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
@@ -50,8 +59,40 @@ def _gx_context():
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
-def validate(relation: str, suite: Suite, sqlalchemy_url: str):
-    """Validate `suite` on the whole of `relation` (`schema.table`); GX's validation result."""
+# The raw relations validated on a landing window, and the rows that window is, from `landed` (a
+# condition on loaded_at): a trade_id's uniqueness is checked against all its copies.
+LANDING_WINDOWS: Mapping[str, str] = {
+    "raw.trades": "trade_id in (select trade_id from raw.trades where {landed})",
+    "raw.positions": "{landed}",
+}
+# Expectations on the whole table, not evaluated on a landing window.
+TABLE_LEVEL = frozenset({"table_row_count_to_be_between"})
+CHANGE_LOG = "intermediate.int_position_changes"
+
+
+def landed_condition(cursor, start: datetime, end: datetime) -> str | None:
+    """The rows a run of partition window [start, end) validates, as a condition on loaded_at:
+    those that landed in the window or may not have been validated yet (the same rule as the dbt
+    tests of staging, macros/quarantine.sql); None (validate everything) before the pipeline has
+    processed any change."""
+    cursor.execute("select to_regclass(%s) is not null", (CHANGE_LOG,))
+    if not cursor.fetchone()[0]:
+        return None
+    cursor.execute(
+        f"select max(complete_before) from {CHANGE_LOG} where captured_at < ("
+        "select captured_through from precog_meta.build_watermarks where model = 'int_trade_pnl')"
+    )
+    since = cursor.fetchone()[0]
+    if since is None:
+        return None
+    return cursor.mogrify(
+        "(loaded_at >= %s or (loaded_at >= %s and loaded_at < %s))", (since, start, end)
+    ).decode()
+
+
+def validate(relation: str, suite: Suite, sqlalchemy_url: str, where: str | None = None):
+    """Validate `suite` on the whole of `relation` (`schema.table`), or on its rows where
+    `where` holds (table-level expectations left out); GX's validation result."""
     import great_expectations as gx
 
     context = _gx_context()
@@ -59,10 +100,17 @@ def validate(relation: str, suite: Suite, sqlalchemy_url: str):
     source = context.data_sources.add_sql(name="warehouse", connection_string=sqlalchemy_url)
     try:
         schema, _, table = relation.partition(".")
-        asset = source.add_table_asset(name=relation, schema_name=schema, table_name=table)
+        expectations = suite.expectations
+        if where is None:
+            asset = source.add_table_asset(name=relation, schema_name=schema, table_name=table)
+        else:
+            asset = source.add_query_asset(
+                name=relation, query=f"select * from {relation} where {where}"
+            )
+            expectations = [e for e in expectations if e.type not in TABLE_LEVEL]
         batch = asset.add_batch_definition_whole_table("whole table").get_batch()
         gx_suite = gx.ExpectationSuite(
-            name=relation, expectations=[build_gx_expectation(e) for e in suite.expectations]
+            name=relation, expectations=[build_gx_expectation(e) for e in expectations]
         )
         return batch.validate(gx_suite)
     finally:  # their connection pools: the data source's and its execution engine's
@@ -95,8 +143,14 @@ def summarize(result: Any) -> list[dict[str, Any]]:
     return rows
 
 
-def check_result(rows: list[dict[str, Any]], suite: Suite, relation: str, seconds: float):
-    """The asset check result of a suite's rows (`summarize`)."""
+def check_result(
+    rows: list[dict[str, Any]],
+    suite: Suite,
+    relation: str,
+    seconds: float,
+    where: str | None = None,
+):
+    """The asset check result of a suite's rows (`summarize`), validated where `where` holds."""
     failed = [row for row in rows if not row["passed"]]
     description = (
         f"{len(failed)} of {len(rows)} expectations failed on {relation}: "
@@ -122,6 +176,7 @@ def check_result(rows: list[dict[str, Any]], suite: Suite, relation: str, second
             "failed_expectations": dg.MetadataValue.json(failed),
             "results": dg.MetadataValue.md(_markdown(rows)),
             "duration_seconds": round(seconds, 3),
+            "rows_validated": where or "all",
         },
     )
 
@@ -151,7 +206,9 @@ def _suite_check(key: dg.AssetKey, relation: str, suite: Suite) -> dg.AssetCheck
         blocking=suite.severity == dg.AssetCheckSeverity.ERROR,
         metadata={"relation": relation, "expectations": len(suite.expectations)},
     )
-    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    def _check(
+        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+    ) -> dg.AssetCheckResult:
         if not warehouse.relation_exists(relation):
             return dg.AssetCheckResult(
                 passed=False,
@@ -163,10 +220,36 @@ def _suite_check(key: dg.AssetKey, relation: str, suite: Suite) -> dg.AssetCheck
                 metadata={"relation": relation},
             )
         started = time.perf_counter()
-        result = validate(relation, suite, warehouse.sqlalchemy_url())
-        return check_result(summarize(result), suite, relation, time.perf_counter() - started)
+        where = landing_window(context, warehouse, relation)
+        result = validate(relation, suite, warehouse.sqlalchemy_url(), where)
+        seconds = time.perf_counter() - started
+        return check_result(summarize(result), suite, relation, seconds, where)
 
     return _check
+
+
+def landing_window(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, relation: str
+) -> str | None:
+    """The condition on the rows of `relation` this run validates; None for all of them (not a
+    landing table, or a run without a partition time window)."""
+    if relation not in LANDING_WINDOWS:
+        return None
+    op_context = context.op_execution_context
+    if not op_context.has_partition_key:
+        return None
+    try:
+        window = op_context.partition_time_window
+    except Exception:  # a partition that is not a time window: validate everything
+        log.warning("no landing window for %s: the run's partition has no time window", relation)
+        return None
+    connection = warehouse.connect()
+    try:
+        with connection.cursor() as cursor:
+            landed = landed_condition(cursor, window.start, window.end)
+    finally:
+        connection.close()
+    return None if landed is None else LANDING_WINDOWS[relation].format(landed=landed)
 
 
 def great_expectations_checks(
