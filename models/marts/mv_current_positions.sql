@@ -1,7 +1,9 @@
 {#- Dashboard mart of the positions held now (DESIGN.md, "Marts"): those whose current version
     is open or monitoring and which still hold contracts by their trades, priced at the mid of
     their side's current quotes (intermediate.int_open_positions). One row per position_id.
-    Quantities and prices come from the trades, not from the trading system's own figures. -#}
+    Quantities and prices come from the trades, not from the trading system's own figures. The
+    few open positions' versions and markets are looked up one by one (lookup_join), not read
+    from whole staging views: this mart is rebuilt every hour. -#}
 {{ config(
     meta={'partitioning': 'hourly'},
     indexes=[
@@ -19,18 +21,6 @@ open_positions as (
 
 ),
 
-positions as (
-
-    select position_id, status from {{ ref('stg_positions') }}
-    where status in ('open', 'monitoring')
-
-),
-
-markets as (
-
-    select market_id, ticker, close_ts from {{ ref('stg_markets') }}
-
-),
 
 strategies as (
 
@@ -70,8 +60,11 @@ final as (
         open_positions.opened_at,
         open_positions.last_trade_at
     from open_positions
-    inner join positions on positions.position_id = open_positions.position_id
-    left join markets on markets.market_id = open_positions.market_id
+    {{ lookup_join(true, 'inner', ref('stg_positions'), 'positions',
+        "positions.position_id = open_positions.position_id
+            and positions.status in ('open', 'monitoring')") }}
+    {{ lookup_join(true, 'left', ref('stg_markets'), 'markets',
+        'markets.market_id = open_positions.market_id') }}
     left join strategies on strategies.strategy_id = open_positions.strategy_id
     left join models on models.model_id = open_positions.model_id
 

@@ -1,0 +1,135 @@
+{#- Tests of staging on what landed (dbt_project.yml sets `where: __landing_window__` for the
+    tests of models/staging; this override of dbt's get_where_subquery gives it a meaning).
+
+    A partitioned run (vars loaded_from / loaded_to) tests the rows of every key that landed in
+    its window or that the pipeline has not validated yet; a run without window vars, or a full
+    refresh, tests everything. "Not validated yet": rows that landed from the change log capture
+    before the last one int_trade_pnl has processed (macros/incremental.sql). A build skips
+    int_trade_pnl when an error-level staging test fails, so its watermark stays and the next run
+    tests those rows again; one capture further back covers rows that landed during the build
+    that processed them, after its tests had run. No change log or watermark yet: everything.
+
+    Each windowed model is tested on the whole of the keys its verdicts depend on (a position's
+    trades and the copies of their trade_ids, every version of a business key), each key looked
+    up (LATERAL) so that it pushes down through the staging views' windows to a raw index. Models
+    not listed here (reference tables, the quarantine) are tested whole; so are the other side of
+    a relationships test and tests with a `where` of their own. -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get('where') -%}
+    {%- if where == '__landing_window__' -%}
+        {%- do return(landing_window_subquery(relation)) -%}
+    {%- endif -%}
+    {%- do return(dbt.default__get_where_subquery(relation)) -%}
+{%- endmacro %}
+
+{#- Staging model: (raw table whose landed rows name the keys, key columns). -#}
+{% macro landing_window_keys() -%}
+    {%- do return({
+        'stg_trades': ('trades', ['position_id']),
+        'stg_position_versions': ('positions', ['position_id']),
+        'stg_positions': ('positions', ['position_id']),
+        'stg_market_versions': ('markets', ['market_id']),
+        'stg_markets': ('markets', ['market_id']),
+        'stg_edge_versions': ('edges', ['market_id', 'model_id']),
+        'stg_edges': ('edges', ['market_id', 'model_id']),
+        'stg_model_predictions': ('model_predictions', ['prediction_id']),
+        'stg_ab_test_assignments': ('ab_test_assignments', ['assignment_id']),
+    }) -%}
+{%- endmacro %}
+
+{#- The relation of model `name` of this project, or none when it is not built. -#}
+{% macro built_model_relation(name) -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.name == name
+            and node.package_name == project_name -%}
+            {%- do return(adapter.get_relation(node.database, node.schema, node.alias)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- do return(none) -%}
+{%- endmacro %}
+
+{#- The time from which rows may not have been validated yet (see above), or none. -#}
+{% macro unvalidated_since() -%}
+    {%- set changes = built_model_relation('int_position_changes') -%}
+    {%- if changes is none -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- do return(scalar_at_run_time(
+        "select max(complete_before) from " ~ changes ~ " where captured_at < ("
+        ~ "select captured_through from precog_meta.build_watermarks"
+        ~ " where model = 'int_trade_pnl')"
+    )) -%}
+{%- endmacro %}
+
+{% macro landing_window_subquery(relation) -%}
+    {%- set windows = landing_window_keys() -%}
+    {%- if not execute or var('loaded_from', none) is none or flags.FULL_REFRESH
+        or relation.identifier not in windows -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+    {%- set since = unvalidated_since() -%}
+    {%- if since is none -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+    {%- set table, key = windows[relation.identifier] -%}
+    {%- set landed -%}
+        (loaded_at >= '{{ since }}'::timestamptz or ({{ landing_window_condition('loaded_at') }}))
+    {%- endset -%}
+    {%- set raw = api.Relation.create(database=relation.database, schema='raw', identifier=table) -%}
+    {%- set keys -%}
+        {%- if table == 'trades' -%}
+        {#- positions with trades or versions landed, closed over shared trade_ids -#}
+        with landed as (
+            select position_id from {{ raw }} where {{ landed }}
+            union
+            select position_id
+            from {{ api.Relation.create(database=relation.database, schema='raw',
+                identifier='positions') }}
+            where {{ landed }}
+        )
+        select position_id from landed
+        union
+        select copies.position_id
+        from {{ raw }} as trades
+        inner join {{ raw }} as copies on copies.trade_id = trades.trade_id
+        where trades.position_id in (select position_id from landed)
+        {%- else -%}
+        select distinct {{ key | join(', ') }} from {{ raw }} where {{ landed }}
+        {%- endif -%}
+    {%- endset -%}
+    {%- set filtered -%}
+        (select tested.* from ({{ keys }}) as landed_keys
+        cross join lateral (
+            select * from {{ relation }} as tested_rows
+            where {% for column in key %}tested_rows.{{ column }} = landed_keys.{{ column }}
+                {%- if not loop.last %} and {% endif %}{% endfor %}
+            offset 0
+        ) as tested) as landing_window
+    {%- endset -%}
+    {%- do return(filtered) -%}
+{%- endmacro %}
+
+{#- dbt's relationships test, whose child side may be a landing window (above): then each child
+    value's parent is looked up (LATERAL, LIMIT 1: the value pushes down through the parent
+    view's windows to a raw index) instead of joining the whole parent view, which the planner,
+    expecting one child row, would recompute for every child row. Otherwise dbt's own. -#}
+{% macro default__test_relationships(model, column_name, to, field) -%}
+    {%- if not (model | string).endswith(' as landing_window') -%}
+        {{- dbt.default__test_relationships(model, column_name, to, field) -}}
+    {%- else -%}
+with child as (
+    select {{ column_name }} as from_field
+    from {{ model }}
+    where {{ column_name }} is not null
+)
+
+select child.from_field
+from child
+left join lateral (
+    select true as found from {{ to }} as parent
+    where parent.{{ field }} = child.from_field
+    limit 1
+) as parent on true
+where parent.found is null
+    {%- endif -%}
+{%- endmacro %}
