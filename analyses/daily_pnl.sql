@@ -8,8 +8,8 @@ days as (
     select pnl_date, sum(net_pnl) as net_pnl, sum(total_trades) as total_trades,
         sum(closed_trades) as closed_trades, sum(winning_trades) as winning_trades
     from {{ ref('mv_daily_pnl') }}
-    where pnl_date >= (now() at time zone {{ reporting_timezone() }})::date - {{ var('dashboard_days', 30) }}
-        and pnl_date < (now() at time zone {{ reporting_timezone() }})::date
+    where pnl_date >= ({{ desk_now() }} at time zone {{ reporting_timezone() }})::date - {{ var('dashboard_days', 30) }}
+        and pnl_date < ({{ desk_now() }} at time zone {{ reporting_timezone() }})::date
     group by pnl_date
 
     union all

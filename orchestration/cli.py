@@ -95,7 +95,9 @@ def simulate(args: argparse.Namespace) -> None:
         print(f"{'total':28} {sum(counts.values())}")
     else:
         end = args.end or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-        report = simulator.simulate_history(trades=args.trades, seed=args.seed, end=end)
+        report = simulator.simulate_history(
+            trades=args.trades, seed=args.seed, end=end, replace=args.replace
+        )
         print(report)
 
 
@@ -113,11 +115,28 @@ def import_trades(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    import psycopg2
+    from dagster_postgres.utils import DagsterPostgresException
+
     from orchestration import pipeline
 
-    _use_warehouse()
-    if not pipeline.run(full_refresh=args.full_refresh):
-        raise CommandError("the pipeline run failed: see the log above")
+    target = _use_warehouse()
+    try:
+        outcome = pipeline.run(full_refresh=args.full_refresh)
+    except (DagsterPostgresException, psycopg2.OperationalError, database.DatabaseError) as error:
+        raise CommandError(
+            f"the database stopped answering during the run ({target.describe()}): "
+            f"{str(error).strip().splitlines()[0]}. Nothing is lost: run `precog run` again "
+            "once it is back (the embedded server restarts by itself)"
+        ) from error
+    for run_id in outcome.failed_orphans:
+        print(f"failed run {run_id}: its process was gone (killed); its pool slots are freed")
+    if not outcome.success:
+        raise CommandError(f"the pipeline run failed: {outcome.reason}; see the log above")
+    if not outcome.ran:
+        print(f"precog run: {outcome.reason}: nothing to do")
+    elif outcome.reason:
+        print(f"precog run: {outcome.reason}")
 
 
 def bench(args: argparse.Namespace) -> None:
@@ -165,6 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--end", type=_timestamp, help="end of the fresh history (default: the current hour)"
     )
+    sim.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a populated raw whole, imported trades included (the next run rebuilds)",
+    )
     sim.set_defaults(handler=simulate)
 
     imp = commands.add_parser(
@@ -209,8 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "simulate" and args.end and not args.trades:
-        build_parser().error("--end goes with --trades")
+    if args.command == "simulate" and (args.end or args.replace) and not args.trades:
+        build_parser().error("--end and --replace go with --trades")
     try:
         args.handler(args)
     except (CommandError, database.DatabaseError) as error:

@@ -24,6 +24,20 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED_DATABASE = "precog"
+# The landing tables of schema raw (migrations/0001_raw_source_contract.sql).
+RAW_TABLES = (
+    "markets",
+    "strategies",
+    "probability_models",
+    "positions",
+    "trades",
+    "edges",
+    "model_predictions",
+    "ab_experiments",
+    "ab_test_assignments",
+    "trade_import_rejects",
+    "trade_import_lines",
+)
 
 
 class DatabaseError(RuntimeError):
@@ -258,6 +272,17 @@ def migrate(target: Warehouse | None = None) -> list[str]:
             cursor.execute("insert into precog_meta.schema_migrations (name) values (%s)", (name,))
             applied_now.append(name)
     return applied_now
+
+
+def require_full_refresh(cursor, reason: str) -> None:
+    """Make the next `precog run` a full refresh (raw was replaced whole: incremental models
+    cannot unlearn rows that are gone). orchestration/pipeline.py reads and clears it."""
+    cursor.execute("delete from precog_meta.last_complete_run")
+    cursor.execute(
+        "insert into precog_meta.pending_rebuild (reason) values (%s)"
+        " on conflict (id) do update set reason = excluded.reason, requested_at = now()",
+        (reason,),
+    )
 
 
 def prepare() -> Warehouse:

@@ -1,33 +1,148 @@
 """Run the whole pipeline once, in process, through the Dagster definitions (`precog run`):
-the hourly job for the last complete hour, then the daily job for the last complete day. Each
-processes everything that landed since its previous run, whatever its window."""
+the hourly job, then the daily job, each catching up on everything that landed since its
+previous run (no landing window of its own: a window is for backfills).
+
+Before it starts, a run fails the runs whose process was killed and frees their pool slots
+(orchestration/run_health.py). A run with nothing new is skipped: nothing landed in `raw` since
+the last successful run began, no raw table was replaced, and the project is unchanged.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
+
 import dagster as dg
+from psycopg2 import sql
 
+from orchestration import database, run_health
+from orchestration.database import PROJECT_ROOT, RAW_TABLES
 from orchestration.dbt import prepare_manifest
+from orchestration.partitions import reporting_timezone
+
+# What the pipeline's results depend on besides raw (project_checksum).
+PROJECT_FOLDERS = ("models", "macros", "tests/dbt", "seeds", "orchestration")
+JOBS = [("hourly", ["dbt_hourly"]), ("daily", ["dbt_daily", "dbt_none"])]
 
 
-def run(full_refresh: bool = False) -> bool:
-    prepare_manifest()
-    from orchestration.definitions import defs
+@dataclass(frozen=True)
+class RunOutcome:
+    ran: bool
+    success: bool
+    failed_orphans: list[str]
+    reason: str = ""
 
-    config = {"full_refresh": full_refresh}
+
+@dataclass(frozen=True)
+class WarehouseState:
+    """What a run processes: every raw row landed before `complete_before` (the start of the
+    oldest transaction then open, as the change log's watermark), the raw tables' files, and
+    the project's checksum."""
+
+    complete_before: object
+    raw_files: dict[str, int]
+    project_checksum: str
+
+
+def project_checksum() -> str:
+    """The project's code (the dbt project and the Python that builds assets) and the reporting
+    time zone: a change to any of them makes the next run run. Read from the files, so a run
+    with nothing new needs no dbt parse."""
+    digest = hashlib.sha256(reporting_timezone().encode())
+    for folder in PROJECT_FOLDERS:
+        for path in sorted((PROJECT_ROOT / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                digest.update(path.read_bytes())
+    digest.update((PROJECT_ROOT / "dbt_project.yml").read_bytes())
+    return digest.hexdigest()
+
+
+def current_state(cursor) -> WarehouseState:
+    cursor.execute(
+        "select coalesce(min(xact_start), statement_timestamp()) from pg_stat_activity"
+        " where backend_type = 'client backend' and pid <> pg_backend_pid()"
+    )
+    complete_before = cursor.fetchone()[0]
+    cursor.execute(
+        "select relname, pg_relation_filenode(oid) from pg_class"
+        " where relnamespace = 'raw'::regnamespace and relname = any(%s)",
+        (list(RAW_TABLES),),
+    )
+    return WarehouseState(complete_before, dict(cursor.fetchall()), project_checksum())
+
+
+def nothing_new(cursor, state: WarehouseState) -> bool:
+    """Whether the last successful run saw everything `state` holds."""
+    cursor.execute(
+        "select complete_before, raw_files, project_checksum from precog_meta.last_complete_run"
+    )
+    last = cursor.fetchone()
+    if last is None or last[1] != state.raw_files or last[2] != state.project_checksum:
+        return False
+    landed = sql.SQL(" union all ").join(
+        sql.SQL("(select 1 from raw.{} where loaded_at >= %(since)s limit 1)").format(
+            sql.Identifier(table)
+        )
+        for table in RAW_TABLES
+    )
+    cursor.execute(sql.SQL("select exists ({})").format(landed), {"since": last[0]})
+    return not cursor.fetchone()[0]
+
+
+def record_success(cursor, state: WarehouseState) -> None:
+    cursor.execute(
+        "insert into precog_meta.last_complete_run"
+        " (complete_before, raw_files, project_checksum) values (%s, %s, %s)"
+        " on conflict (id) do update set complete_before = excluded.complete_before,"
+        " raw_files = excluded.raw_files, project_checksum = excluded.project_checksum,"
+        " finished_at = now()",
+        (state.complete_before, json.dumps(state.raw_files), state.project_checksum),
+    )
+
+
+def forget_last_run(target: database.Warehouse) -> None:
+    """The next run must run (a run failed)."""
+    with database.transaction(target) as cursor:
+        cursor.execute("delete from precog_meta.last_complete_run")
+
+
+def pending_rebuild(cursor) -> str | None:
+    cursor.execute("select reason from precog_meta.pending_rebuild")
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def run(full_refresh: bool = False) -> RunOutcome:
+    target = database.warehouse()
     # The project's instance (dagster.yaml in DAGSTER_HOME): runs show in the UI's history.
     with dg.DagsterInstance.get() as instance:
-        for name, ops in [
-            ("hourly", ["dbt_hourly"]),
-            ("daily", ["dbt_daily", "dbt_none"]),
-        ]:
+        orphans = run_health.fail_orphaned_runs(instance)
+        with database.transaction(target) as cursor:
+            state = current_state(cursor)
+            # The full-refresh decision, made once: asked for, or owed since raw was replaced.
+            rebuild = pending_rebuild(cursor)
+            full_refresh = full_refresh or rebuild is not None
+            if not full_refresh and nothing_new(cursor, state):
+                return RunOutcome(False, True, orphans, "nothing new since the last run")
+        prepare_manifest()
+        from orchestration.definitions import defs  # loads the manifest just parsed
+
+        for name, ops in JOBS:
             job = defs.resolve_job_def(name)
-            partition_key = job.partitions_def.get_last_partition_key()
+            config = {"full_refresh": full_refresh, "landing_window": False}
             result = job.execute_in_process(
                 run_config={"ops": {op: {"config": config} for op in ops}},
                 instance=instance,
-                partition_key=partition_key,
+                partition_key=job.partitions_def.get_last_partition_key(),
+                tags=run_health.worker_tags(),
                 raise_on_error=False,
             )
             if not result.success:
-                return False
-    return True
+                forget_last_run(target)
+                return RunOutcome(True, False, orphans, f"the {name} job failed")
+    with database.transaction(target) as cursor:
+        record_success(cursor, state)
+        cursor.execute("delete from precog_meta.pending_rebuild")
+    return RunOutcome(True, True, orphans, f"a full refresh: {rebuild}" if rebuild else "")

@@ -66,19 +66,7 @@ LATE_SHARE = 0.03  # trades that replicate late
 LATE_MIN, LATE_MAX = 3_600, 5 * DAY
 TRADES_PER_GAME = 91.5  # measured; turns a trade count into games per day
 DEPRECATED_TRADE_FACTOR = 1.11  # ... and 11% more while the deprecated strategy still trades
-RAW_TABLES = (
-    "markets",
-    "strategies",
-    "probability_models",
-    "positions",
-    "trades",
-    "edges",
-    "model_predictions",
-    "ab_experiments",
-    "ab_test_assignments",
-    "trade_import_rejects",
-    "trade_import_lines",
-)
+RAW_TABLES = database.RAW_TABLES
 BULK_TABLES = (
     "markets",
     "positions",
@@ -1451,9 +1439,16 @@ def plan_world(trades: int, seed: int, end: dt.datetime) -> World:
 
 
 def simulate_history(
-    trades: int, seed: int, end: dt.datetime, *, target: database.Warehouse | None = None
+    trades: int,
+    seed: int,
+    end: dt.datetime,
+    *,
+    target: database.Warehouse | None = None,
+    replace: bool = False,
 ) -> SimulationReport:
-    """A fresh history of about `trades` trades ending at `end` (tz-aware): replaces raw."""
+    """A fresh history of about `trades` trades ending at `end` (tz-aware) in an empty raw, or
+    replacing all of raw (imported trades included) when `replace` is set: then the next run
+    is a full refresh."""
     if trades <= 0 or seed < 0:
         raise ValueError("trades must be positive and seed non-negative")
     end_s = _timestamp(end)
@@ -1470,7 +1465,7 @@ def simulate_history(
                     f"--end {_iso(end_s)} is in the future: the trading system cannot have "
                     "traded yet; pick an end at or before now"
                 )
-            _refuse_foreign_data(cursor)
+            replaced = _refuse_populated(cursor, replace)
             cursor.execute("set local synchronous_commit = off")
             cursor.execute("set local maintenance_work_mem = '1GB'")
             cursor.execute(
@@ -1478,6 +1473,8 @@ def simulate_history(
                 + ", ".join(f"raw.{table}" for table in RAW_TABLES)
                 + ", precog_meta.simulation"
             )
+            if replaced:
+                database.require_full_refresh(cursor, replaced)
             rebuild = _drop_indexes(cursor) if trades >= 200_000 else []
             _insert_static(cursor, world)
             rows, updated, late = _load_window(
@@ -1796,17 +1793,27 @@ def _lock(cursor) -> None:
     cursor.execute("select pg_advisory_xact_lock(hashtext('precog simulator'))")
 
 
-def _refuse_foreign_data(cursor) -> None:
-    cursor.execute("select exists (select 1 from precog_meta.simulation)")
-    if cursor.fetchone()[0]:
-        return
+def _refuse_populated(cursor, replace: bool) -> str | None:
+    """Refuse to wipe a populated raw unless told to; what is replaced, if anything."""
+    populated = []
     for table in RAW_TABLES:
         cursor.execute(f"select exists (select 1 from raw.{table})")
         if cursor.fetchone()[0]:
-            raise SimulationError(
-                f"raw.{table} holds rows the simulator did not write (precog_meta.simulation is"
-                " empty): refusing to replace them; use another database (PGDATABASE)"
-            )
+            populated.append(f"raw.{table}")
+    if not populated:
+        return None
+    cursor.execute("select count(*) from raw.trade_import_lines")
+    imported = cursor.fetchone()[0]
+    if not replace:
+        cursor.execute("select exists (select 1 from precog_meta.simulation)")
+        whose = "" if cursor.fetchone()[0] else " rows the simulator did not write, in"
+        raise SimulationError(
+            f"the warehouse already holds{whose} {', '.join(populated[:3])}"
+            f"{' and more' if len(populated) > 3 else ''} ({imported} imported trades):"
+            " --replace replaces all of raw, imported trades included, and makes the next"
+            " `precog run` a full refresh; or simulate into another database (PGDATABASE)"
+        )
+    return f"precog simulate --replace replaced raw ({imported} imported trades)"
 
 
 def _drop_indexes(cursor) -> list[str]:

@@ -82,9 +82,9 @@ def test_same_seed_and_end_give_identical_rows_and_another_seed_differs(warehous
     assert 15_000 <= first.trades <= 25_000
     assert sum(first.rows.values()) <= 3.3 * first.trades  # raw stays ~3x the trades
     one = digest(cursor)
-    simulator.simulate_history(20_000, 3, END, target=warehouse)
+    simulator.simulate_history(20_000, 3, END, target=warehouse, replace=True)
     assert digest(cursor) == one
-    simulator.simulate_history(20_000, 4, END, target=warehouse)
+    simulator.simulate_history(20_000, 4, END, target=warehouse, replace=True)
     other = digest(cursor)
     assert other["trades"] != one["trades"] and other["markets"] != one["markets"]
     assert other["strategies"] == one["strategies"]  # the desk's set-up is not random

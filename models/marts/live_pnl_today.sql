@@ -11,7 +11,7 @@
     from the trades by the levels' own macro, so after the next runs it equals the daily level. -#}
 {{ config(materialized='view', meta={'partitioning': 'none'}) }}
 
-{%- set day_start = "date_trunc('day', now(), " ~ reporting_timezone() ~ ")" %}
+{%- set day_start = "date_trunc('day', " ~ desk_now() ~ ", " ~ reporting_timezone() ~ ")" %}
 
 with
 
@@ -89,7 +89,7 @@ final as (
         gross_loss,
         net_pnl,
         {{ derived_metrics() }},
-        now() as as_of
+        {{ desk_now() }} as as_of
     from today
 
 )

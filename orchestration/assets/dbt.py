@@ -48,6 +48,9 @@ class PrecogTranslator(DagsterDbtTranslator):
 
 class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
+    # A partitioned run also recomputes what landed in its partition's window (a backfill);
+    # `precog run` turns it off: it only catches up on what landed since the previous run.
+    landing_window: bool = True
     # Row counts of the tables built, as materialization metadata (with_row_counts).
     fetch_row_counts: bool = True
 
@@ -125,7 +128,7 @@ def _dbt_assets(partitioning: str, partitions_def: dg.PartitionsDefinition | Non
         warehouse: WarehouseResource,
     ):
         window = None
-        if partitions_def is not None:
+        if partitions_def is not None and config.landing_window:
             window = (context.partition_time_window.start, context.partition_time_window.end)
         args = dbt_build_args(window, full_refresh=config.full_refresh)
         invocation = dbt.cli(args, context=context)
