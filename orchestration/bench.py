@@ -690,11 +690,7 @@ def _timed_dbt(
 
 def _fresh_database(base: database.Warehouse) -> database.Warehouse:
     bench = replace(base, dbname=f"{base.dbname}_bench")
-    admin = database.connect(base, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'drop database if exists "{bench.dbname}" with (force)')
-    admin.close()
+    database.drop_database(base, bench.dbname)
     database.migrate(bench)
     return bench
 

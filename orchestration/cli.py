@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,9 +74,10 @@ def db_url(_: argparse.Namespace) -> None:
 
 
 def db_env(_: argparse.Namespace) -> None:
-    target = database.prepare()
+    """Prints settings and changes no server (the embedded one is started if it is down)."""
+    target = database.warehouse(start=not database.is_external())
     for name, value in {**target.libpq_env(), **target.dagster_env()}.items():
-        print(f"export {name}={value!r}" if value else f"export {name}=''")
+        print(f"export {name}={shlex.quote(value)}")
 
 
 # --- precog simulate / import-trades / run ---------------------------------------------------
@@ -121,18 +123,23 @@ def run(args: argparse.Namespace) -> None:
     from orchestration import pipeline
 
     target = _use_warehouse()
+    database_died = CommandError(
+        f"the database stopped answering during the run ({target.describe()}). Nothing is"
+        " lost: run `precog run` again once it is back (the embedded server restarts by itself)"
+    )
     try:
         outcome = pipeline.run(full_refresh=args.full_refresh)
     except (DagsterPostgresException, psycopg2.OperationalError, database.DatabaseError) as error:
-        raise CommandError(
-            f"the database stopped answering during the run ({target.describe()}): "
-            f"{str(error).strip().splitlines()[0]}. Nothing is lost: run `precog run` again "
-            "once it is back (the embedded server restarts by itself)"
-        ) from error
+        raise database_died from error
     for run_id in outcome.failed_orphans:
         print(f"failed run {run_id}: its process was gone (killed); its pool slots are freed")
     if not outcome.success:
-        raise CommandError(f"the pipeline run failed: {outcome.reason}; see the log above")
+        if not database.answers(target):
+            raise database_died
+        raise CommandError(
+            f"{outcome.reason}. Fix the cause (the log above has the details) and run"
+            " `precog run` again: it resumes where this one stopped"
+        )
     if not outcome.ran:
         print(f"precog run: {outcome.reason}: nothing to do")
     elif outcome.reason:

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import psycopg2
 import psycopg2.extensions
+from psycopg2 import sql
 
 # pgserver's platformdirs warns when XDG_RUNTIME_DIR is unset (root, CI); the fallback is fine.
 warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -208,6 +209,22 @@ def connect(target: Warehouse | None = None, dbname: str | None = None):
         raise DatabaseError(f"cannot connect to {target.describe()}: {message}") from error
 
 
+def answers(target: Warehouse) -> bool:
+    """Whether the server accepts a connection within a few seconds."""
+    try:
+        psycopg2.connect(
+            host=target.host,
+            port=target.port,
+            user=target.user,
+            password=target.password or None,
+            dbname=target.dbname,
+            connect_timeout=5,
+        ).close()
+    except psycopg2.Error:
+        return False
+    return True
+
+
 @contextlib.contextmanager
 def transaction(target: Warehouse | None = None) -> Iterator[psycopg2.extensions.cursor]:
     """A cursor inside one transaction: committed on success, rolled back on error."""
@@ -233,12 +250,25 @@ def ensure_database(target: Warehouse, dbname: str | None = None) -> bool:
     admin.autocommit = True
     try:
         with admin.cursor() as cursor:
-            cursor.execute(f'create database "{dbname}"')
+            cursor.execute(sql.SQL("create database {}").format(sql.Identifier(dbname)))
     except psycopg2.errors.DuplicateDatabase:
         return False
     finally:
         admin.close()
     return True
+
+
+def drop_database(target: Warehouse, dbname: str) -> None:
+    """Drop database `dbname` on the target's server, sessions and all, if it exists."""
+    admin = connect(target, dbname="postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(dbname))
+            )
+    finally:
+        admin.close()
 
 
 def migrate(target: Warehouse | None = None) -> list[str]:
@@ -291,4 +321,18 @@ def prepare() -> Warehouse:
     target = warehouse()
     migrate(target)
     ensure_database(target, target.dagster_dbname)
+    close_to_public(target, target.dagster_dbname)
+    if target.embedded:  # the whole server is the project's
+        for name in ("postgres", "template1"):
+            close_to_public(target, name)
     return target
+
+
+def close_to_public(target: Warehouse, dbname: str) -> None:
+    """Only superusers and the roles granted CONNECT reach `dbname` (bi_reader never does)."""
+    with transaction(target) as cursor:
+        cursor.execute(
+            sql.SQL("revoke connect, temporary on database {} from public").format(
+                sql.Identifier(dbname)
+            )
+        )

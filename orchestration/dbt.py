@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,30 +15,9 @@ from orchestration.database import PROJECT_ROOT, Warehouse
 DBT_PROJECT_DIR = PROJECT_ROOT
 DBT_PROFILES_DIR = PROJECT_ROOT / "profiles"
 # The dbt of this environment, whether or not its bin directory is on PATH, started through
-# `precog-dbt` (dbt_as_child) so that it dies with the process that started it.
+# `precog-dbt` (orchestration/dbt_child.py) so that it dies with the process that started it.
 DBT = str(Path(sys.executable).with_name("dbt"))
 DBT_EXECUTABLE = shutil.which("precog-dbt", path=str(Path(sys.executable).parent)) or DBT
-PR_SET_PDEATHSIG = 1
-# How often a server checks that the dbt client of a running query is still there (PostgreSQL 14+):
-# a killed dbt's statement is cancelled within seconds, not left to finish.
-CLIENT_CHECK = "-c client_connection_check_interval=2000"
-
-
-def dbt_as_child() -> None:
-    """Entry point `precog-dbt`: dbt, in this process, killed when its parent dies.
-
-    A `kill -9` of `precog run` (or of a Dagster run worker) would otherwise leave its dbt
-    orphaned, writing to the warehouse after the run was failed. PR_SET_PDEATHSIG survives exec.
-    """
-    parent = os.getppid()
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent:  # the parent died before the signal was armed
-        sys.exit(1)
-    options = f"{os.environ.get('PGOPTIONS', '')} {CLIENT_CHECK}".strip()
-    os.execve(DBT, [DBT, *sys.argv[1:]], {**os.environ, "PGOPTIONS": options})
-
-
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
 
 

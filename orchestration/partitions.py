@@ -25,8 +25,12 @@ def reporting_timezone() -> str:
     return os.environ.get("PRECOG_REPORTING_TIMEZONE") or "UTC"
 
 
+# Both in the reporting zone: Dagster maps hourly onto daily partitions of the same zone only
+# (the daily job's assets depend on the hourly ones). A repeated hour at the end of daylight
+# saving time has a key of its own ("2025-11-02-01:00-0500"); a half-hour zone's hours start
+# at :30 UTC. A partition is a landing window either way, whatever the zone.
 hourly_partitions = dg.HourlyPartitionsDefinition(
-    start_date=f"{PARTITIONS_START}-00:00", timezone="UTC"
+    start_date=f"{PARTITIONS_START}-00:00", timezone=reporting_timezone()
 )
 daily_partitions = dg.DailyPartitionsDefinition(
     start_date=PARTITIONS_START, timezone=reporting_timezone()

@@ -100,6 +100,12 @@ def record_success(cursor, state: WarehouseState) -> None:
         " finished_at = now()",
         (state.complete_before, json.dumps(state.raw_files), state.project_checksum),
     )
+    cursor.execute("delete from precog_meta.pending_rebuild")
+    cursor.execute(
+        "insert into precog_meta.built_with (reporting_timezone) values (%s)"
+        " on conflict (id) do update set reporting_timezone = excluded.reporting_timezone",
+        (reporting_timezone(),),
+    )
 
 
 def forget_last_run(target: database.Warehouse) -> None:
@@ -109,9 +115,27 @@ def forget_last_run(target: database.Warehouse) -> None:
 
 
 def pending_rebuild(cursor) -> str | None:
+    """Why the next run must be a full refresh, if it must: raw was replaced whole, or the
+    reporting time zone is not the one the warehouse was built in."""
     cursor.execute("select reason from precog_meta.pending_rebuild")
     row = cursor.fetchone()
-    return row[0] if row else None
+    if row:
+        return row[0]
+    cursor.execute("select reporting_timezone from precog_meta.built_with")
+    row = cursor.fetchone()
+    if row and row[0] != reporting_timezone():
+        return f"the reporting time zone changed from {row[0]} to {reporting_timezone()}"
+    return None
+
+
+def first_failure(result: dg.ExecuteInProcessResult) -> str:
+    """Where a failed run first failed, and why, in one line."""
+    for event in result.all_events:
+        if event.event_type == dg.DagsterEventType.STEP_FAILURE:
+            error = event.step_failure_data.error
+            message = error.message.strip().splitlines()[0] if error else "no error recorded"
+            return f"failed in step {event.step_key}: {message}"
+    return "failed (no step failed: see the log above)"
 
 
 def run(full_refresh: bool = False) -> RunOutcome:
@@ -121,7 +145,7 @@ def run(full_refresh: bool = False) -> RunOutcome:
         orphans = run_health.fail_orphaned_runs(instance)
         with database.transaction(target) as cursor:
             state = current_state(cursor)
-            # The full-refresh decision, made once: asked for, or owed since raw was replaced.
+            # The full-refresh decision, made once: asked for, or owed (pending_rebuild).
             rebuild = pending_rebuild(cursor)
             full_refresh = full_refresh or rebuild is not None
             if not full_refresh and nothing_new(cursor, state):
@@ -141,8 +165,7 @@ def run(full_refresh: bool = False) -> RunOutcome:
             )
             if not result.success:
                 forget_last_run(target)
-                return RunOutcome(True, False, orphans, f"the {name} job failed")
+                return RunOutcome(True, False, orphans, f"the {name} job {first_failure(result)}")
     with database.transaction(target) as cursor:
         record_success(cursor, state)
-        cursor.execute("delete from precog_meta.pending_rebuild")
     return RunOutcome(True, True, orphans, f"a full refresh: {rebuild}" if rebuild else "")

@@ -16,23 +16,15 @@ from orchestration.dbt import prepare_manifest
 def _create(name: str) -> database.Warehouse:
     os.environ["PGDATABASE"] = name
     target = database.warehouse()
-    admin = database.connect(target, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'drop database if exists "{name}" with (force)')
-        cursor.execute(f'create database "{name}"')
-    admin.close()
+    database.drop_database(target, name)
+    database.ensure_database(target, name)
     database.migrate(target)
     return target
 
 
 def _drop(target: database.Warehouse) -> None:
-    admin = database.connect(target, dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        for name in (target.dbname, target.dagster_dbname):
-            cursor.execute(f'drop database if exists "{name}" with (force)')
-    admin.close()
+    for name in (target.dbname, target.dagster_dbname):
+        database.drop_database(target, name)
 
 
 @pytest.fixture(scope="session", autouse=True)

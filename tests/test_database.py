@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
+import psycopg2
 import pytest
 
 from orchestration import database
@@ -96,3 +98,48 @@ def test_money_is_numeric_and_times_are_timestamptz(cursor):
             else "numeric"
         )
         assert data_type == expected, (table, column, data_type)
+
+
+def test_bi_reader_reaches_only_the_warehouse_and_writes_nowhere(warehouse):
+    database.prepare()  # the warehouse of the test, with Dagster's database beside it
+    reader = dataclasses.replace(warehouse, user="bi_reader", password="")
+    connection = database.connect(reader)
+    with pytest.raises(psycopg2.Error) as error, connection.cursor() as cursor:
+        # a read-only default would give way to an explicit read-write transaction
+        cursor.execute("begin read write; create temporary table scratch (id int)")
+    assert error.value.pgcode == "42501", error.value.pgerror
+    connection.close()
+    others = [warehouse.dagster_dbname] + (["postgres", "template1"] if warehouse.embedded else [])
+    for dbname in others:
+        with pytest.raises(database.DatabaseError, match="permission denied"):
+            database.connect(reader, dbname=dbname).close()
+
+
+def test_names_from_the_environment_are_data(warehouse, monkeypatch):
+    name = 'x" with owner = "bi_reader'
+    try:
+        assert database.ensure_database(warehouse, name)
+        with database.transaction(warehouse) as cursor:
+            cursor.execute(
+                "select pg_get_userbyid(datdba) from pg_database where datname = %s", (name,)
+            )
+            assert cursor.fetchone()[0] == warehouse.user  # not bi_reader
+    finally:
+        database.drop_database(warehouse, name)
+
+    # `precog db env` prints shell-quoted settings and creates nothing.
+    monkeypatch.setenv("PGHOST", warehouse.host)
+    monkeypatch.setenv("PGPORT", str(warehouse.port))
+    monkeypatch.setenv("PGUSER", warehouse.user)
+    monkeypatch.setenv("PGDATABASE", name)
+    printed = precog("db", "env")
+    assert printed.returncode == 0, printed.stderr
+    echoed = subprocess.run(
+        ["bash", "-c", 'eval "$1"; printf %s "$PGDATABASE"', "-", printed.stdout],
+        capture_output=True,
+        text=True,
+    )
+    assert echoed.stdout == name
+    with database.transaction(warehouse) as cursor:
+        cursor.execute("select count(*) from pg_database where datname like 'x\"%%'")
+        assert cursor.fetchone()[0] == 0

@@ -55,10 +55,6 @@ def world() -> Iterator[tuple]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PGDATABASE", name)
         target = database.warehouse()
-        admin = database.connect(target, dbname="postgres")
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'create database "{name}"')
         database.migrate(target)
         history = simulator.simulate_history(80_000, 11, END, target=target)
         append = simulator.append_hours(APPEND_HOURS, target=target)
@@ -69,9 +65,7 @@ def world() -> Iterator[tuple]:
                 yield history, append, cur
         finally:
             connection.close()
-            with admin.cursor() as cur:
-                cur.execute(f'drop database if exists "{name}" with (force)')
-            admin.close()
+            database.drop_database(target, name)
 
 
 # --- determinism and continuation ---------------------------------------------------------------

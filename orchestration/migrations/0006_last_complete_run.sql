@@ -16,3 +16,10 @@ create table if not exists precog_meta.pending_rebuild (
     reason              text        not null,
     requested_at        timestamptz not null default now()
 );
+
+-- The reporting time zone the pipeline last built in: buckets are cut in it, so a change of zone
+-- makes the next run a full refresh.
+create table if not exists precog_meta.built_with (
+    id                  boolean     primary key default true check (id),
+    reporting_timezone  text        not null
+);
