@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint chromium clean
+.PHONY: demo test test-clock lint chromium clean
 
 # The main job on the embedded default: start the warehouse, simulate a desk, run the pipeline.
 demo: $(VENV)/.installed
@@ -14,6 +14,21 @@ demo: $(VENV)/.installed
 # Lint, then every test against a real PostgreSQL (PGHOST if set, else the embedded default).
 test: $(VENV)/.installed lint chromium
 	$(BIN)/pytest
+
+# The clock-sensitive tests at fake clock times (Debian's faketime), each with a private embedded
+# server started under the same clock: midnight UTC (an hour and a day boundary), midnight in
+# New York, and the end of daylight saving time in New York. No verdict may change.
+CLOCKS := "2026-12-06 23:59:45" "2026-12-07 04:59:45" "2026-11-01 05:59:30"
+CLOCK_TESTS := tests/test_marts.py tests/test_simulator.py tests/test_checks.py tests/test_staging.py
+
+test-clock: $(VENV)/.installed
+	@command -v faketime >/dev/null || { echo "test-clock needs faketime (apt-get install faketime)" >&2; exit 1; }
+	@for clock in $(CLOCKS); do \
+		data=$$(mktemp -d); echo "== the clock starts at $$clock UTC"; \
+		env -u PGHOST PRECOG_DATA_DIR=$$data FAKETIME_DONT_FAKE_MONOTONIC=1 TZ=UTC \
+			faketime -f "@$$clock" $(BIN)/pytest -q -p no:cacheprovider $(CLOCK_TESTS); \
+		status=$$?; rm -rf $$data; [ $$status = 0 ] || exit $$status; \
+	done
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -48,6 +48,10 @@ _NUMERIC_MAX_ADJUSTED, _NUMERIC_MAX_SCALE = 131071, 16383
 
 _SEPARATORS = ("T", " ")  # between date and time; Python takes any character, PostgreSQL not
 _MAX_OFFSET = timedelta(hours=16)  # PostgreSQL's limit for a time zone displacement
+# What a trade can plausibly hold: beyond it, a typo or a unit error, refused rather than loaded.
+# (Signs and the [0, 1] price range are business rules: the quarantine judges those.)
+_MAX_MAGNITUDE = Decimal(10**9)  # contracts in one trade, or dollars of price or fees
+_YEARS = range(2000, 2100)
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -93,6 +97,9 @@ REASON_CODES = {
     "decimal_out_of_range": "quantity, price or fees does not fit PostgreSQL numeric",
     "not_timestamp": "execution_timestamp is not an ISO 8601 timestamp PostgreSQL can take",
     "timestamp_without_offset": "execution_timestamp has no time zone offset (ambiguous)",
+    "quantity_not_whole": "quantity is not a whole number of contracts",
+    "implausible_value": "quantity, price or fees is beyond any plausible trade (a typo?)",
+    "implausible_timestamp": "execution_timestamp is outside the years 2000-2099",
 }
 
 
@@ -164,6 +171,24 @@ def _decimal(name: str, raw: str) -> str:
     return str(value)
 
 
+def _quantity(name: str, raw: str) -> str:
+    text = _amount(name, raw)
+    value = Decimal(text)
+    if value != value.to_integral_value():
+        raise _Bad("quantity_not_whole", f"{name} {_show(raw.strip())} is not a whole number")
+    return text
+
+
+def _amount(name: str, raw: str) -> str:
+    text = _decimal(name, raw)
+    if abs(Decimal(text)) > _MAX_MAGNITUDE:
+        raise _Bad(
+            "implausible_value",
+            f"{name} {_show(raw.strip())} is beyond any plausible trade (at most {_MAX_MAGNITUDE})",
+        )
+    return text
+
+
 def _timestamp(name: str, raw: str) -> str:
     text = raw.strip()
     try:
@@ -175,6 +200,11 @@ def _timestamp(name: str, raw: str) -> str:
             "not_timestamp",
             f"{name} {_show(text)} is not an ISO 8601 timestamp such as 2024-03-01T14:30:00Z",
         ) from None
+    if value.year not in _YEARS:
+        raise _Bad(
+            "implausible_timestamp",
+            f"{name} {_show(text)} is outside the years {_YEARS.start}-{_YEARS.stop - 1}",
+        )
     offset = value.utcoffset()
     if offset is None:
         raise _Bad(
@@ -222,9 +252,9 @@ _TYPERS = {
     "trade_id": _bigint,
     "position_id": _bigint,
     "action": _text,
-    "quantity": _decimal,
-    "price": _decimal,
-    "fees": _decimal,
+    "quantity": _quantity,
+    "price": _amount,
+    "fees": _amount,
     "execution_timestamp": _timestamp,
 }
 
@@ -453,8 +483,8 @@ def _load(reader, source: _Source, loader: _Loader, positions: dict[str, int]) -
                     trades.append(
                         f"{trade_id}\t{_bigint('position_id', row[i_position])}\t"
                         f"{_text('action', row[i_action])}\t"
-                        f"{_decimal('quantity', row[i_quantity])}\t"
-                        f"{_decimal('price', row[i_price])}\t{_decimal('fees', row[i_fees])}\t"
+                        f"{_quantity('quantity', row[i_quantity])}\t"
+                        f"{_amount('price', row[i_price])}\t{_amount('fees', row[i_fees])}\t"
                         f"{_timestamp('execution_timestamp', row[i_timestamp])}\n"
                     )
                 except _Bad:

@@ -66,8 +66,7 @@ def test_good_file_loads_every_row_exactly(warehouse, cursor, tmp_path):
         "0.50,0.02,1,10,entry,100,2024-03-01T14:30:00Z",
         '"0.1",0,2,10,"exit",40,2024-03-01 15:30:00.123456+05:30',
         "",
-        "0.000000000000000000000000000001,1E-2,3,11,entry,12345678901234567890.123456789,"
-        "2024-03-01T14:30:00-08:00",
+        "0.000000000000000000000000000001,1E-2,3,11,entry,999999999.000,2024-03-01T14:30:00-08:00",
         " .25 , +3 , 4 , 0012 , settlement , 1e+2 , 20240301T143000Z ",
         "",
         "1,0.0000,5,12,entry,7,2024-W09-5T14:30:00.5+01:00",
@@ -90,7 +89,7 @@ def test_good_file_loads_every_row_exactly(warehouse, cursor, tmp_path):
             3,
             11,
             "entry",
-            d("12345678901234567890.123456789"),
+            d("999999999.000"),
             d("0.000000000000000000000000000001"),
             d("0.01"),
             at("2024-03-01T22:30:00+00:00"),
@@ -346,8 +345,9 @@ def test_an_unexpected_error_loads_nothing(warehouse, cursor, tmp_path, monkeypa
 # --- exactness ----------------------------------------------------------------------------------
 
 
-def decimal_texts():
-    """A Decimal and a way of writing it that Decimal reads back as the same number."""
+def decimal_texts(max_digits: int = 10**20, exponents: tuple[int, int] = (-40, -11)):
+    """A Decimal and a way of writing it that Decimal reads back as the same number; by
+    default up to 1e9 (a plausible price or fee) with up to 40 decimals."""
 
     def render(sign, digits, exponent, style):
         value = Decimal(f"{sign}{digits}E{exponent}")
@@ -364,8 +364,8 @@ def decimal_texts():
     return st.builds(
         render,
         st.sampled_from(["", "-"]),
-        st.integers(min_value=0, max_value=10**40),
-        st.integers(min_value=-40, max_value=30),
+        st.integers(min_value=0, max_value=max_digits),
+        st.integers(min_value=exponents[0], max_value=exponents[1]),
         st.sampled_from(["str", "fixed", "sci", "plus"]),
     )
 
@@ -374,8 +374,10 @@ offsets = st.integers(min_value=-(16 * 3600 - 1), max_value=16 * 3600 - 1).map(
     lambda seconds: timezone(timedelta(seconds=seconds))
 )
 instants = st.datetimes(
-    min_value=datetime(1900, 1, 2), max_value=datetime(2100, 12, 30), timezones=offsets
+    min_value=datetime(2000, 1, 2), max_value=datetime(2099, 12, 30), timezones=offsets
 )
+# Contracts are whole: up to 1e9 of them.
+quantity_texts = decimal_texts(max_digits=10**9, exponents=(0, 0))
 
 
 @settings(
@@ -385,7 +387,7 @@ instants = st.datetimes(
 )
 @given(
     rows=st.lists(
-        st.tuples(decimal_texts(), decimal_texts(), decimal_texts(), instants, st.booleans()),
+        st.tuples(quantity_texts, decimal_texts(), decimal_texts(), instants, st.booleans()),
         min_size=1,
         max_size=20,
     )
@@ -404,3 +406,31 @@ def test_decimals_and_timestamps_round_trip_exactly(warehouse, cursor, rows):
     for (quantity, price, fees, instant, _), row in zip(rows, loaded, strict=True):
         assert row[3:6] == (quantity[0], price[0], fees[0])
         assert row[6] == instant  # the same instant
+
+
+def test_implausible_values_are_rejected_with_a_reason(warehouse, cursor, tmp_path):
+    ts = "2024-03-01T14:30:00Z"
+    content = "\n".join(
+        [
+            HEADER,
+            f"1,10,entry,1e400,0.5,0.01,{ts}",  # fits numeric, fits no trade
+            f"2,10,entry,2.5,0.5,0.01,{ts}",  # contracts are whole
+            f"3,10,entry,5,0.5,1000000001,{ts}",
+            "4,10,entry,5,0.5,0.01,0001-01-01T00:00:00Z",
+            f"5,10,entry,1000000000,0.5,0.01,{ts}",  # the largest plausible: loaded
+        ]
+    )
+    report = importer.import_trades(write(tmp_path / "odd.csv", content), warehouse)
+    assert (report.rows_loaded, report.rows_rejected) == (1, 4)
+    reasons = {line_number: reason for _, line_number, _, reason in rejects(cursor)}
+    assert reasons[2].startswith("quantity '1e400' is beyond any plausible trade")
+    assert reasons[3] == "quantity '2.5' is not a whole number"
+    assert reasons[4].startswith("fees '1000000001' is beyond any plausible trade")
+    assert reasons[5] == (
+        "execution_timestamp '0001-01-01T00:00:00Z' is outside the years 2000-2099"
+    )
+    assert report.reasons == {
+        "implausible_value": 2,
+        "quantity_not_whole": 1,
+        "implausible_timestamp": 1,
+    }

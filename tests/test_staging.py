@@ -163,6 +163,10 @@ BAD_TRADES = {
         (112, 6, "entry", 2, "0.40", "0.02", "2025-01-02 12:00+00", LOADED),
         "entry_after_closing",
     ),
+    115: (
+        (115, 2, "settlement", 5, "0.5", "0", "2025-01-03 21:00+00", LOADED),
+        "settlement_not_binary",
+    ),
 }
 # A second copy of trade 1, landed later with another price: the first copy stays valid.
 DUPLICATE = (1, 1, "entry", 10, "0.41", "0.10", "2025-01-02 10:00+00", "2025-01-05 01:00:00+00")

@@ -4,7 +4,7 @@
     Each rule is written here once; stg_trades keeps the valid rows, `quarantine` the others.
 
     1. Row-level rules, in this order: duplicate_trade_id, unknown_action, price_out_of_range,
-       non_positive_quantity, negative_fees, future_execution, unknown_position.
+       settlement_not_binary, non_positive_quantity, negative_fees, future_execution, unknown_position.
     2. Sequence rules, per position over the trades that passed the row-level rules, ordered by
        (execution_timestamp, trade_id): entry_after_closing, closing_without_entry,
        closing_more_than_open.
@@ -68,6 +68,8 @@ row_classified as (
             when is_duplicate then 'duplicate_trade_id'
             when action not in ('entry', 'exit', 'settlement') then 'unknown_action'
             when price < 0 or price > 1 then 'price_out_of_range'
+            -- a binary contract settles at 0 or 1; any other price would invent P&L
+            when action = 'settlement' and price not in (0, 1) then 'settlement_not_binary'
             when quantity <= 0 then 'non_positive_quantity'
             when fees < 0 then 'negative_fees'
             when execution_timestamp > loaded_at + interval '{{ var("future_tolerance") }}'
@@ -155,6 +157,9 @@ final as (
                 'action %L is not entry, exit or settlement', action
             )
             when 'price_out_of_range' then format('price %s outside [0, 1]', price)
+            when 'settlement_not_binary' then format(
+                'settlement at price %s: a binary contract settles at 0 or 1', price
+            )
             when 'non_positive_quantity' then format('quantity %s is not positive', quantity)
             when 'negative_fees' then format('fees %s are negative', fees)
             when 'future_execution' then format(
