@@ -19,7 +19,10 @@ test: $(VENV)/.installed lint chromium
 # server started under the same clock: midnight UTC (an hour and a day boundary), midnight in
 # New York, and the end of daylight saving time in New York. No verdict may change.
 CLOCKS := "2026-12-06 23:59:45" "2026-12-07 04:59:45" "2026-11-01 05:59:30"
-CLOCK_TESTS := tests/test_marts.py tests/test_simulator.py tests/test_checks.py tests/test_staging.py
+CLOCK_TESTS := tests/test_marts.py tests/test_bench.py \
+	tests/test_checks.py::test_source_and_rollup_freshness \
+	tests/test_simulator.py::test_an_append_past_now_is_refused \
+	tests/test_simulator.py::test_an_append_without_history_and_a_future_end_are_refused
 
 test-clock: $(VENV)/.installed
 	@command -v faketime >/dev/null || { echo "test-clock needs faketime (apt-get install faketime)" >&2; exit 1; }
