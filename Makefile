@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 
 .PHONY: demo test test-clock lint chromium clean
 
-# The main job on the embedded default: start the warehouse, simulate a desk, run the pipeline.
+# The main job on the embedded default: start the warehouse, simulate a desk (kept if one is
+# there already), run the pipeline (a second demo finds nothing new and does nothing).
 demo: $(VENV)/.installed
 	$(BIN)/precog db start
-	$(BIN)/precog simulate --trades 20000 --seed 3
+	$(BIN)/precog simulate --trades 20000 --seed 3 --if-empty
 	$(BIN)/precog run
 
 # Lint, then every test against a real PostgreSQL (PGHOST if set, else the embedded default).

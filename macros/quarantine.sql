@@ -98,13 +98,22 @@
     delete from {{ this }};
     {%- elif is_incremental() %}
 
+    -- Versions quarantined for a market, strategy or model that had not landed (or was not
+    -- valid): judged again on every build, since what they wait for may have landed. Few.
+    create temporary table {{ quarantine_dirty_table('position_versions') }} on commit drop as
+    select distinct position_id from {{ source('raw', 'positions') }}
+    where {{ quarantine_landed_condition('loaded_at') }}
+    union
+    select (record ->> 'position_id')::bigint from {{ this }}
+    where source_table = 'positions'
+        and reason in ('unknown_strategy', 'unknown_model', 'unknown_market');
+
     create temporary table {{ quarantine_dirty_table('positions') }} on commit drop as
     with landed as (
         select position_id from {{ source('raw', 'trades') }}
         where {{ quarantine_landed_condition('loaded_at') }}
         union
-        select position_id from {{ source('raw', 'positions') }}
-        where {{ quarantine_landed_condition('loaded_at') }}
+        select position_id from {{ quarantine_dirty_table('position_versions') }}
     )
     select position_id from landed
     union
@@ -112,10 +121,6 @@
     from {{ source('raw', 'trades') }} as trades
     inner join {{ source('raw', 'trades') }} as copies on copies.trade_id = trades.trade_id
     where trades.position_id in (select position_id from landed);
-
-    create temporary table {{ quarantine_dirty_table('position_versions') }} on commit drop as
-    select distinct position_id from {{ source('raw', 'positions') }}
-    where {{ quarantine_landed_condition('loaded_at') }};
 
     create temporary table {{ quarantine_dirty_table('markets') }} on commit drop as
     select distinct market_id from {{ source('raw', 'markets') }}

@@ -71,6 +71,18 @@ entries as (
 
 ),
 
+-- A market's league and type, from its first valid version: a market whose current version is
+-- quarantined (say, a settlement_value of 0.5) still gives its positions their dimensions.
+{% if not lookup %}
+market_dimensions as (
+
+    select distinct on (market_id) market_id, league, market_type
+    from {{ ref('stg_market_versions') }}
+    order by market_id, valid_from
+
+),
+{% endif %}
+
 -- The model's probability of the position's side from the edge version in force at the first
 -- entry: a point-in-time join on the version's range, never the current row.
 positions_at_entry as (
@@ -88,8 +100,16 @@ positions_at_entry as (
         end as side_probability
     from positions
     inner join entries on entries.position_id = positions.position_id
-    {{ lookup_join(lookup, 'inner', ref('stg_markets'), 'markets',
-        'markets.market_id = positions.market_id') }}
+    {%- if lookup %}
+    inner join lateral (
+        select league, market_type from {{ ref('stg_market_versions') }} as versions
+        where versions.market_id = positions.market_id
+        order by valid_from
+        limit 1
+    ) as markets on true
+    {%- else %}
+    inner join market_dimensions as markets on markets.market_id = positions.market_id
+    {%- endif %}
     {{ lookup_join(lookup, 'left', ref('stg_edge_versions'), 'edge_version',
         'edge_version.market_id = positions.market_id
             and edge_version.model_id = positions.model_id

@@ -95,6 +95,11 @@ def simulate(args: argparse.Namespace) -> None:
         for kind, count in counts.items():
             print(f"{kind:28} {count}")
         print(f"{'total':28} {sum(counts.values())}")
+    elif args.if_empty and not simulator.raw_is_empty():
+        print(
+            "the warehouse already holds a desk: kept as it is"
+            " (`precog simulate --trades N --replace` starts over)"
+        )
     else:
         end = args.end or datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         report = simulator.simulate_history(
@@ -196,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace a populated raw whole, imported trades included (the next run rebuilds)",
     )
+    sim.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="simulate only into an empty raw; a populated one is kept (make demo)",
+    )
     sim.set_defaults(handler=simulate)
 
     imp = commands.add_parser(
@@ -240,8 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "simulate" and (args.end or args.replace) and not args.trades:
-        build_parser().error("--end and --replace go with --trades")
+    options = args.command == "simulate" and (args.end or args.replace or args.if_empty)
+    if options and (not args.trades or (args.replace and args.if_empty)):
+        build_parser().error(
+            "--end, --replace and --if-empty go with --trades; not both of the last"
+        )
     try:
         args.handler(args)
     except (CommandError, database.DatabaseError) as error:

@@ -1793,13 +1793,24 @@ def _lock(cursor) -> None:
     cursor.execute("select pg_advisory_xact_lock(hashtext('precog simulator'))")
 
 
-def _refuse_populated(cursor, replace: bool) -> str | None:
-    """Refuse to wipe a populated raw unless told to; what is replaced, if anything."""
+def populated_tables(cursor) -> list[str]:
+    """The raw tables that hold rows."""
     populated = []
     for table in RAW_TABLES:
         cursor.execute(f"select exists (select 1 from raw.{table})")
         if cursor.fetchone()[0]:
             populated.append(f"raw.{table}")
+    return populated
+
+
+def raw_is_empty(target: database.Warehouse | None = None) -> bool:
+    with database.transaction(target) as cursor:
+        return not populated_tables(cursor)
+
+
+def _refuse_populated(cursor, replace: bool) -> str | None:
+    """Refuse to wipe a populated raw unless told to; what is replaced, if anything."""
+    populated = populated_tables(cursor)
     if not populated:
         return None
     cursor.execute("select count(*) from raw.trade_import_lines")

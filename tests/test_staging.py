@@ -65,6 +65,10 @@ values
      '{LOADED}'),
     (31, 3, 'NHL-C', 'NHL', 'total', '2025-01-04 00:00+00', '2025-01-04 00:00+00',
      0.31, 0.34, 0.66, 0.69, 20, 'open', null, true, '2025-01-02 00:00+00', null, 2,
+     '{LOADED}'),
+    -- market 50 settles at 0.5: its only version is quarantined, so it has no valid version
+    (500, 50, 'NBA-E', 'NBA', 'moneyline', '2025-01-03 18:00+00', '2025-01-03 18:00+00',
+     null, null, null, null, 5, 'settled', 0.5, true, '2025-01-02 00:00+00', null, 1,
      '{LOADED}');
 
 insert into raw.positions
@@ -88,7 +92,16 @@ values
     (500, 5, 2, 1, 1, 'yes', 2, 0.50, 0.50, 0, 'open', true, '2025-01-02 10:00+00', null, 1,
      '{LOADED}'),
     (600, 6, 2, 1, 1, 'no', 5, 0.50, 0.50, 0, 'open', true, '2025-01-02 10:00+00', null, 1,
-     '{LOADED}');
+     '{LOADED}'),
+    -- one bad position of each kind: on market 50, side 'maybe', strategy 99, model 99
+    (7000, 70, 50, 1, 1, 'yes', 5, 0.50, 0.50, 0, 'open', true, '2025-01-02 10:00+00', null, 1,
+     '{LOADED}'),
+    (8000, 80, 2, 1, 1, 'maybe', 5, 0.50, 0.50, 0, 'open', true, '2025-01-02 10:00+00', null,
+     1, '{LOADED}'),
+    (9000, 90, 2, 99, 1, 'yes', 5, 0.50, 0.50, 0, 'open', true, '2025-01-02 10:00+00', null,
+     1, '{LOADED}'),
+    (11000, 110, 2, 1, 99, 'yes', 5, 0.50, 0.50, 0, 'open', true, '2025-01-02 10:00+00', null,
+     1, '{LOADED}');
 
 insert into raw.edges
     (edge_key, market_id, model_id, predicted_prob, market_price, edge, confidence,
@@ -167,7 +180,16 @@ BAD_TRADES = {
         (115, 2, "settlement", 5, "0.5", "0", "2025-01-03 21:00+00", LOADED),
         "settlement_not_binary",
     ),
+    # its position's only version is quarantined (its market settles at 0.5): no P&L possible
+    116: ((116, 70, "entry", 5, "0.50", "0.05", "2025-01-02 10:00+00", LOADED), "invalid_position"),
 }
+BAD_VERSIONS = [
+    ("markets", "500", "settlement_not_binary"),
+    ("positions", "7000", "unknown_market"),
+    ("positions", "8000", "unknown_side"),
+    ("positions", "9000", "unknown_strategy"),
+    ("positions", "11000", "unknown_model"),
+]
 # A second copy of trade 1, landed later with another price: the first copy stays valid.
 DUPLICATE = (1, 1, "entry", 10, "0.41", "0.10", "2025-01-02 10:00+00", "2025-01-05 01:00:00+00")
 
@@ -178,6 +200,7 @@ QUARANTINE_KINDS = [
     ("positions", "multiple_current_versions"),
     ("edges", "multiple_current_versions"),
     ("trade_import_rejects", "import_rejected"),
+    *((table, reason) for table, _, reason in BAD_VERSIONS),
 ]
 
 
@@ -262,6 +285,7 @@ def check_quarantine(cursor) -> None:
         ("positions", "300", "multiple_current_versions"),
         ("edges", "2000", "multiple_current_versions"),
         ("trade_import_rejects", "trades.csv:3", "import_rejected"),
+        *BAD_VERSIONS,
     }
     assert sorted(rows) == sorted(expected)
     assert {(table, reason) for table, _, reason in rows} == set(QUARANTINE_KINDS)
@@ -372,16 +396,34 @@ def test_quarantine_is_derived(warehouse, cursor, tmp_path):
         [
             (8, 4, "exit", 5, "0.60", "0.05", "2025-01-02 11:00+00", LOADED),
             (9, 7, "entry", 5, "0.60", "0.05", "2025-01-02 11:00+00", LOADED),
+            (10, 12, "entry", 5, "0.60", "0.05", "2025-01-02 11:00+00", LOADED),
         ],
     )
-    before = build_staging(warehouse, tmp_path / "before")
+    # Position 12 is on market 60, which has not landed.
+    cursor.execute(
+        "insert into raw.positions (position_key, position_id, market_id, strategy_id, model_id,"
+        " side, quantity, entry_price, status, row_start_ts, loaded_at) values"
+        " (1200, 12, 60, 1, 1, 'yes', 5, 0.60, 'open', '2025-01-02 11:00+00', %s)",
+        (LOADED,),
+    )
+    select = "staging int_position_changes int_trade_pnl"
+    before = build_staging(warehouse, tmp_path / "before", select)
     assert before["quarantine_trades_closing_without_entry"]["status"] == "warn"
     assert before["quarantine_trades_unknown_position"]["status"] == "warn"
-    quarantined = "select record_key, reason from staging.quarantine where source_table = 'trades'"
-    assert sorted(query(cursor, quarantined)) == [
-        ("8", "closing_without_entry"),
-        ("9", "unknown_position"),
+    quarantined = "select record_key, reason from staging.quarantine"
+    # the bad versions of the reference data stay quarantined throughout
+    versions = [(key, reason) for _, key, reason in BAD_VERSIONS] + [
+        (key, "multiple_current_versions") for key in ("30", "300", "2000")
     ]
+    assert sorted(query(cursor, quarantined)) == sorted(
+        [
+            ("10", "invalid_position"),
+            ("1200", "unknown_market"),
+            ("8", "closing_without_entry"),
+            ("9", "unknown_position"),
+            *versions,
+        ]
+    )
     assert query(cursor, "select trade_id from staging.stg_trades") == []
 
     # The entry, executed before the exit, lands late; so does position 7. They land now, after
@@ -392,11 +434,21 @@ def test_quarantine_is_derived(warehouse, cursor, tmp_path):
         " side, quantity, entry_price, status, row_start_ts, loaded_at) values"
         " (700, 7, 2, 1, 1, 'yes', 5, 0.60, 'open', '2025-01-02 11:00+00', now())"
     )
-    after = build_staging(warehouse, tmp_path / "after")
+    land_market(cursor, 60, "NBA", NOW)  # and so does position 12's market
+    after = build_staging(warehouse, tmp_path / "after", select)
     assert after["quarantine_trades_closing_without_entry"]["status"] == "pass"
     assert after["quarantine_trades_unknown_position"]["status"] == "pass"
-    assert query(cursor, quarantined) == []
-    assert query(cursor, "select trade_id from staging.stg_trades order by 1") == [(7,), (8,), (9,)]
+    assert after["quarantine_trades_invalid_position"]["status"] == "pass"
+    assert sorted(query(cursor, quarantined)) == sorted(versions)
+    assert query(cursor, "select trade_id from staging.stg_trades order by 1") == [
+        (7,),
+        (8,),
+        (9,),
+        (10,),
+    ]
+    # ... and every trade that left the quarantine is priced, 10 included.
+    priced = "select trade_id, league from intermediate.int_trade_pnl order by 1"
+    assert query(cursor, priced) == [(7, "NBA"), (8, "NBA"), (9, "NBA"), (10, "NBA")]
 
 
 LEAGUE_TEST = "accepted_values_stg_market_versions_league__NFL__NBA__MLB__NHL__NCAAF__NCAAB"

@@ -33,6 +33,45 @@ landed as (
         on positions.market_id = edges.market_id and positions.model_id = edges.model_id
     where {{ landed_condition('edges.loaded_at') }}
 
+    {%- if is_incremental() %}
+
+    union all
+
+    -- A market that lands after its positions makes them valid (base_positions, unknown_market):
+    -- their trades join the P&L. Only a market's first versions: later quotes change nothing.
+    select positions.position_id, new_markets.loaded_at
+    from (
+        select market_id, max(loaded_at) as loaded_at
+        from {{ source('raw', 'markets') }}
+        where {{ landed_condition('loaded_at') }}
+        group by market_id
+    ) as new_markets
+    inner join {{ source('raw', 'positions') }} as positions
+        on positions.market_id = new_markets.market_id
+    where not exists (
+        select from {{ source('raw', 'markets') }} as earlier
+        where earlier.market_id = new_markets.market_id
+            and not ({{ landed_condition('earlier.loaded_at') }})
+    )
+
+    union all
+
+    -- Likewise a strategy or a model (unknown_strategy, unknown_model). Rare: they land once.
+    select positions.position_id, strategies.loaded_at
+    from {{ source('raw', 'strategies') }} as strategies
+    inner join {{ source('raw', 'positions') }} as positions
+        on positions.strategy_id = strategies.strategy_id
+    where {{ landed_condition('strategies.loaded_at') }}
+
+    union all
+
+    select positions.position_id, models.loaded_at
+    from {{ source('raw', 'probability_models') }} as models
+    inner join {{ source('raw', 'positions') }} as positions
+        on positions.model_id = models.model_id
+    where {{ landed_condition('models.loaded_at') }}
+    {%- endif %}
+
 )
 
 select

@@ -1,5 +1,5 @@
 {#- Every raw market version, with quarantine_reason null unless it breaks the SCD rule
-    (macros/quarantine.sql). -#}
+    (macros/quarantine.sql) or settles at a value other than 0 or 1 (settlement_not_binary). -#}
 
 with
 
@@ -12,11 +12,25 @@ source as (
 
 ),
 
-classified as (
+scd_checked as (
 
     {{ scd_current_version_rule(
         'source', ['market_id'], 'market_key', "format('market %s', market_id)"
     ) }}
+
+),
+
+classified as (
+
+    select
+        scd_checked.*,
+        -- a binary contract settles at 0 or 1: any other value would invent outcomes
+        case
+            when quarantine_reason is null
+                and settlement_value is not null and settlement_value not in (0, 1)
+                then 'settlement_not_binary'
+        end as value_reason
+    from scd_checked
 
 ),
 
@@ -42,8 +56,14 @@ final as (
         row_end_ts,
         row_version,
         loaded_at,
-        quarantine_reason,
-        quarantine_detail,
+        coalesce(quarantine_reason, value_reason) as quarantine_reason,
+        case value_reason
+            when 'settlement_not_binary' then format(
+                'market %s settles at %s: a binary contract settles at 0 or 1',
+                market_id, settlement_value
+            )
+            else quarantine_detail
+        end as quarantine_detail,
         record
     from classified
 

@@ -4,7 +4,9 @@
     Each rule is written here once; stg_trades keeps the valid rows, `quarantine` the others.
 
     1. Row-level rules, in this order: duplicate_trade_id, unknown_action, price_out_of_range,
-       settlement_not_binary, non_positive_quantity, negative_fees, future_execution, unknown_position.
+       settlement_not_binary, non_positive_quantity, negative_fees, future_execution,
+       unknown_position, invalid_position (every version of the position is quarantined, so
+       it cannot be priced: base_positions).
     2. Sequence rules, per position over the trades that passed the row-level rules, ordered by
        (execution_timestamp, trade_id): entry_after_closing, closing_without_entry,
        closing_more_than_open.
@@ -55,7 +57,13 @@ row_checked as (
             select 1
             from {{ source('raw', 'positions') }} as positions
             where positions.position_id = source.position_id
-        ) as position_is_known
+        ) as position_is_known,
+        exists (
+            select 1
+            from {{ ref('base_positions') }} as versions
+            where versions.position_id = source.position_id
+                and versions.quarantine_reason is null
+        ) as position_is_valid
     from source
 
 ),
@@ -75,6 +83,7 @@ row_classified as (
             when execution_timestamp > loaded_at + interval '{{ var("future_tolerance") }}'
                 then 'future_execution'
             when not position_is_known then 'unknown_position'
+            when not position_is_valid then 'invalid_position'
         end as row_reason
     from row_checked
 
@@ -168,6 +177,10 @@ final as (
             )
             when 'unknown_position' then format(
                 'position %s is not in raw.positions', position_id
+            )
+            when 'invalid_position' then format(
+                'position %s has no valid version: its versions are in the quarantine',
+                position_id
             )
             when 'entry_after_closing' then format(
                 'entry of position %s at %s comes after its first closing trade at %s',
