@@ -45,6 +45,7 @@ def _positive(text: str) -> int:
 def db_start(_: argparse.Namespace) -> None:
     target = database.warehouse()
     applied = database.migrate(target)
+    database.prepare()  # and Dagster's database beside it
     print(target.describe())
     print(f"migrations applied: {', '.join(applied) or 'none (up to date)'}")
 
@@ -135,6 +136,8 @@ def run(args: argparse.Namespace) -> None:
     try:
         outcome = pipeline.run(full_refresh=args.full_refresh)
     except (DagsterPostgresException, psycopg2.OperationalError, database.DatabaseError) as error:
+        if database.answers(target):
+            raise  # another problem (a timeout, a full disk, ...): its own message
         raise database_died from error
     for run_id in outcome.failed_orphans:
         print(f"failed run {run_id}: its process was gone (killed); its pool slots are freed")

@@ -304,35 +304,33 @@ def migrate(target: Warehouse | None = None) -> list[str]:
     return applied_now
 
 
-def require_full_refresh(cursor, reason: str) -> None:
-    """Make the next `precog run` a full refresh (raw was replaced whole: incremental models
-    cannot unlearn rows that are gone). orchestration/pipeline.py reads and clears it."""
-    cursor.execute("delete from precog_meta.last_complete_run")
-    cursor.execute(
-        "insert into precog_meta.pending_rebuild (reason) values (%s)"
-        " on conflict (id) do update set reason = excluded.reason, requested_at = now()",
-        (reason,),
-    )
-
-
 def prepare() -> Warehouse:
     """The warehouse, started if embedded, with its database, schemas and Dagster's database
     in place."""
     target = warehouse()
     migrate(target)
     ensure_database(target, target.dagster_dbname)
+    # bi_reader reaches the warehouse only: Dagster's database is the project's own, and so is
+    # the whole embedded server. (On a shared server, its administrator closes the others.)
     close_to_public(target, target.dagster_dbname)
-    if target.embedded:  # the whole server is the project's
+    if target.embedded:
         for name in ("postgres", "template1"):
             close_to_public(target, name)
     return target
 
 
 def close_to_public(target: Warehouse, dbname: str) -> None:
-    """Only superusers and the roles granted CONNECT reach `dbname` (bi_reader never does)."""
-    with transaction(target) as cursor:
-        cursor.execute(
-            sql.SQL("revoke connect, temporary on database {} from public").format(
-                sql.Identifier(dbname)
+    """Only superusers, the owner and the roles granted CONNECT reach `dbname`; a database the
+    project's role does not own is left to its owner, with a warning."""
+    try:
+        with transaction(target) as cursor:
+            cursor.execute(
+                sql.SQL("revoke connect, temporary on database {} from public").format(
+                    sql.Identifier(dbname)
+                )
             )
+    except psycopg2.errors.InsufficientPrivilege:
+        warnings.warn(
+            f"database {dbname} stays open to PUBLIC: {target.user} does not own it",
+            stacklevel=2,
         )

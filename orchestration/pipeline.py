@@ -21,6 +21,8 @@ from orchestration.database import PROJECT_ROOT, RAW_TABLES
 from orchestration.dbt import prepare_manifest
 from orchestration.partitions import reporting_timezone
 
+# The raw tables a row can land in alone (trade_import_lines always lands with its trade).
+LANDING_TABLES = [table for table in RAW_TABLES if table != "trade_import_lines"]
 # What the pipeline's results depend on besides raw (project_checksum).
 PROJECT_FOLDERS = ("models", "macros", "tests/dbt", "seeds", "orchestration")
 JOBS = [("hourly", ["dbt_hourly"]), ("daily", ["dbt_daily", "dbt_none"])]
@@ -85,7 +87,7 @@ def nothing_new(cursor, state: WarehouseState) -> bool:
         sql.SQL("(select 1 from raw.{} where loaded_at >= %(since)s limit 1)").format(
             sql.Identifier(table)
         )
-        for table in RAW_TABLES
+        for table in LANDING_TABLES
     )
     cursor.execute(sql.SQL("select exists ({})").format(landed), {"since": last[0]})
     return not cursor.fetchone()[0]
@@ -100,32 +102,11 @@ def record_success(cursor, state: WarehouseState) -> None:
         " finished_at = now()",
         (state.complete_before, json.dumps(state.raw_files), state.project_checksum),
     )
-    cursor.execute("delete from precog_meta.pending_rebuild")
-    cursor.execute(
-        "insert into precog_meta.built_with (reporting_timezone) values (%s)"
-        " on conflict (id) do update set reporting_timezone = excluded.reporting_timezone",
-        (reporting_timezone(),),
-    )
 
 
-def forget_last_run(target: database.Warehouse) -> None:
-    """The next run must run (a run failed)."""
-    with database.transaction(target) as cursor:
-        cursor.execute("delete from precog_meta.last_complete_run")
-
-
-def pending_rebuild(cursor) -> str | None:
-    """Why the next run must be a full refresh, if it must: raw was replaced whole, or the
-    reporting time zone is not the one the warehouse was built in."""
-    cursor.execute("select reason from precog_meta.pending_rebuild")
-    row = cursor.fetchone()
-    if row:
-        return row[0]
-    cursor.execute("select reporting_timezone from precog_meta.built_with")
-    row = cursor.fetchone()
-    if row and row[0] != reporting_timezone():
-        return f"the reporting time zone changed from {row[0]} to {reporting_timezone()}"
-    return None
+def forget_last_run(cursor) -> None:
+    """The next run must run, whatever happens to this one (killed, failed)."""
+    cursor.execute("delete from precog_meta.last_complete_run")
 
 
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
@@ -145,11 +126,9 @@ def run(full_refresh: bool = False) -> RunOutcome:
         orphans = run_health.fail_orphaned_runs(instance)
         with database.transaction(target) as cursor:
             state = current_state(cursor)
-            # The full-refresh decision, made once: asked for, or owed (pending_rebuild).
-            rebuild = pending_rebuild(cursor)
-            full_refresh = full_refresh or rebuild is not None
             if not full_refresh and nothing_new(cursor, state):
                 return RunOutcome(False, True, orphans, "nothing new since the last run")
+            forget_last_run(cursor)
         prepare_manifest()
         from orchestration.definitions import defs  # loads the manifest just parsed
 
@@ -164,8 +143,7 @@ def run(full_refresh: bool = False) -> RunOutcome:
                 raise_on_error=False,
             )
             if not result.success:
-                forget_last_run(target)
                 return RunOutcome(True, False, orphans, f"the {name} job {first_failure(result)}")
     with database.transaction(target) as cursor:
         record_success(cursor, state)
-    return RunOutcome(True, True, orphans, f"a full refresh: {rebuild}" if rebuild else "")
+    return RunOutcome(True, True, orphans)

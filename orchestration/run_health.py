@@ -7,7 +7,9 @@ monitoring, through `RunLauncher` (dagster.yaml), for runs the UI or a schedule 
 A run's worker is the process that executes it: the pid `precog run` tags its runs with, else
 the pid Dagster records in the run's first engine event ("Started process for run", or
 "Executing steps in process"). It is gone when no such process exists, or when the process with
-that pid started after the run did (the pid was reused).
+that pid started after the run did (the pid was reused). Runs are judged on the machine that
+executes them: untagged runs (launched by the daemon) are taken to run on this one, as in every
+set-up the README describes.
 """
 
 from __future__ import annotations
@@ -51,9 +53,11 @@ def worker_is_gone(instance: dg.DagsterInstance, record: dg.RunRecord) -> str | 
     if run.tags.get(HOST_TAG, socket.gethostname()) != socket.gethostname():
         return None  # another machine's process: not ours to judge
     pid = worker_pid(instance, run)
-    if pid is None:
+    # A run not started yet (queued, or its worker still coming up) is not judged here: run
+    # monitoring's start timeout covers it. A worker starts before its run does.
+    started = record.start_time
+    if pid is None or started is None:
         return None
-    started = record.start_time or record.create_timestamp.timestamp()
     try:
         process = psutil.Process(pid)
         if process.create_time() <= started + 1 and process.status() != psutil.STATUS_ZOMBIE:

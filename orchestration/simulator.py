@@ -1465,7 +1465,9 @@ def simulate_history(
                     f"--end {_iso(end_s)} is in the future: the trading system cannot have "
                     "traded yet; pick an end at or before now"
                 )
-            replaced = _refuse_populated(cursor, replace)
+            # A replaced raw owes the incremental models a full refresh: TRUNCATE gives each
+            # table a new file, which they notice (macros/full_refresh.sql).
+            _refuse_populated(cursor, replace)
             cursor.execute("set local synchronous_commit = off")
             cursor.execute("set local maintenance_work_mem = '1GB'")
             cursor.execute(
@@ -1473,8 +1475,6 @@ def simulate_history(
                 + ", ".join(f"raw.{table}" for table in RAW_TABLES)
                 + ", precog_meta.simulation"
             )
-            if replaced:
-                database.require_full_refresh(cursor, replaced)
             rebuild = _drop_indexes(cursor) if trades >= 200_000 else []
             _insert_static(cursor, world)
             rows, updated, late = _load_window(
@@ -1808,14 +1808,12 @@ def raw_is_empty(target: database.Warehouse | None = None) -> bool:
         return not populated_tables(cursor)
 
 
-def _refuse_populated(cursor, replace: bool) -> str | None:
-    """Refuse to wipe a populated raw unless told to; what is replaced, if anything."""
+def _refuse_populated(cursor, replace: bool) -> None:
+    """Refuse to wipe a populated raw unless told to."""
     populated = populated_tables(cursor)
-    if not populated:
-        return None
-    cursor.execute("select count(*) from raw.trade_import_lines")
-    imported = cursor.fetchone()[0]
-    if not replace:
+    if populated and not replace:
+        cursor.execute("select count(*) from raw.trade_import_lines")
+        imported = cursor.fetchone()[0]
         cursor.execute("select exists (select 1 from precog_meta.simulation)")
         whose = "" if cursor.fetchone()[0] else " rows the simulator did not write, in"
         raise SimulationError(
@@ -1824,7 +1822,6 @@ def _refuse_populated(cursor, replace: bool) -> str | None:
             " --replace replaces all of raw, imported trades included, and makes the next"
             " `precog run` a full refresh; or simulate into another database (PGDATABASE)"
         )
-    return f"precog simulate --replace replaced raw ({imported} imported trades)"
 
 
 def _drop_indexes(cursor) -> list[str]:

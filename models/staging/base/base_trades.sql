@@ -36,8 +36,8 @@ row_checked as (
         -- fully identical copies are told apart by their number in the group.
         row_number() over (
             partition by
-                position_id, trade_id, action, quantity, price, fees, execution_timestamp,
-                loaded_at
+                source.position_id, trade_id, action, quantity, price, fees,
+                execution_timestamp, loaded_at
             order by trade_id
         ) > 1
         or exists (
@@ -58,13 +58,15 @@ row_checked as (
             from {{ source('raw', 'positions') }} as positions
             where positions.position_id = source.position_id
         ) as position_is_known,
-        exists (
-            select 1
-            from {{ ref('base_positions') }} as versions
-            where versions.position_id = source.position_id
-                and versions.quarantine_reason is null
-        ) as position_is_valid
+        valid_positions.position_id is not null as position_is_valid
     from source
+    -- one join, not a lookup per trade; a filter on position_id still pushes down into it
+    left join (
+        select position_id
+        from {{ ref('base_positions') }}
+        where quarantine_reason is null
+        group by position_id
+    ) as valid_positions on valid_positions.position_id = source.position_id
 
 ),
 

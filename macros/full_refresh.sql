@@ -1,0 +1,63 @@
+{#- Overrides dbt's should_full_refresh(): a model is rebuilt whole when asked (--full-refresh,
+    or its config), and also when it owes it. Incremental models cannot unlearn rows that are
+    gone nor re-cut buckets in another zone, so an incremental model owes a full refresh when,
+    since it was last built, a raw table was replaced (TRUNCATE, `precog simulate --replace`, a
+    restore: the table has a new file) or the reporting time zone changed. Rows deleted one by
+    one are not seen: run a full refresh after such a repair. Decided here, once per model,
+    whoever started dbt (`precog run`, a Dagster schedule, the UI, dbt by hand). -#}
+{% macro should_full_refresh() -%}
+    {%- set asked = config.get('full_refresh') -%}
+    {%- if asked is none -%}
+        {%- set asked = flags.FULL_REFRESH -%}
+    {%- endif -%}
+    {%- do return(asked or full_refresh_owed() is not none) -%}
+{%- endmacro %}
+
+{#- Why this incremental model owes a full refresh, or none (never built with this bookkeeping:
+    its first build is whole anyway). -#}
+{% macro full_refresh_owed() -%}
+    {%- if not execute or model.config.materialized != 'incremental' -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select reporting_timezone, (select jsonb_object_agg(table_name, file) from ("
+        ~ raw_files() ~ ") as now_files (table_name, file)
+            where file is distinct from (built.raw_files ->> table_name)::oid)"
+        ~ " from precog_meta.built_from as built where model = '" ~ this.identifier ~ "'"
+    ).rows -%}
+    {%- if rows | length == 0 -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- set zone, replaced = rows[0][0], rows[0][1] -%}
+    {%- if zone != var('reporting_timezone') -%}
+        {%- set reason = 'the reporting time zone changed from ' ~ zone ~ ' to ' ~ var('reporting_timezone') -%}
+    {%- elif replaced is not none -%}
+        {%- set reason = 'raw was replaced since its last build (' ~ replaced ~ ')' -%}
+    {%- else -%}
+        {%- do return(none) -%}
+    {%- endif -%}
+    {%- do log(this.identifier ~ ' is rebuilt whole: ' ~ reason, info=true) -%}
+    {%- do return(reason) -%}
+{%- endmacro %}
+
+{#- Each raw table and its file, as (table_name, file) rows. -#}
+{% macro raw_files() -%}
+    select relname::text, pg_relation_filenode(oid)
+    from pg_class
+    where relnamespace = 'raw'::regnamespace and relkind = 'r'
+{%- endmacro %}
+
+{#- Post-hook of every model (dbt_project.yml): an incremental model records what it was just
+    built from, in the transaction that built it. -#}
+{% macro record_build() -%}
+    {%- if model.config.materialized == 'incremental' -%}
+    insert into precog_meta.built_from (model, reporting_timezone, raw_files)
+    select '{{ this.identifier }}', {{ reporting_timezone() }},
+        coalesce(jsonb_object_agg(table_name, file), '{}')
+    from ({{ raw_files() }}) as files (table_name, file)
+    on conflict (model) do update set reporting_timezone = excluded.reporting_timezone,
+        raw_files = excluded.raw_files, built_at = now()
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
