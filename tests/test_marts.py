@@ -322,6 +322,7 @@ def read_in_a_loop(target, relations, expected_counts, stop, failures, latencies
     connection = bi_reader(target)
     with connection.cursor() as cursor:
         cursor.execute("set lock_timeout = '2s'")
+        cursor.execute("set precog.now = %s", (DESK_NOW,))  # the desk's today, as counted
         while not stop.is_set():
             for relation in relations:
                 started = time.perf_counter()
