@@ -192,8 +192,9 @@ def stop_embedded() -> bool:
     return True
 
 
-def connect(target: Warehouse | None = None, dbname: str | None = None):
-    """A psycopg2 connection to the warehouse (or to another database on the same server)."""
+def connect(target: Warehouse | None = None, dbname: str | None = None, **options):
+    """A psycopg2 connection to the warehouse (or to another database on the same server);
+    `options` are libpq's (e.g. connect_timeout)."""
     target = target or warehouse()
     try:
         return psycopg2.connect(
@@ -203,6 +204,7 @@ def connect(target: Warehouse | None = None, dbname: str | None = None):
             password=target.password or None,
             dbname=dbname or target.dbname,
             application_name="precog",
+            **options,
         )
     except psycopg2.OperationalError as error:
         message = str(error).strip().splitlines()[0]
@@ -212,15 +214,8 @@ def connect(target: Warehouse | None = None, dbname: str | None = None):
 def answers(target: Warehouse) -> bool:
     """Whether the server accepts a connection within a few seconds."""
     try:
-        psycopg2.connect(
-            host=target.host,
-            port=target.port,
-            user=target.user,
-            password=target.password or None,
-            dbname=target.dbname,
-            connect_timeout=5,
-        ).close()
-    except psycopg2.Error:
+        connect(target, connect_timeout=5).close()
+    except DatabaseError:
         return False
     return True
 
