@@ -20,10 +20,10 @@ test: $(VENV)/.installed lint chromium
 # server started under the same clock: midnight UTC (an hour and a day boundary), midnight in
 # New York, and the end of daylight saving time in New York. No verdict may change.
 CLOCKS := "2026-12-06 23:59:45" "2026-12-07 04:59:45" "2026-11-01 05:59:30"
-CLOCK_TESTS := tests/test_marts.py tests/test_bench.py \
-	tests/test_checks.py::test_source_and_rollup_freshness \
-	tests/test_simulator.py::test_an_append_past_now_is_refused \
-	tests/test_simulator.py::test_an_append_without_history_and_a_future_end_are_refused
+CLOCK_TESTS := tests/models/test_marts.py tests/precog/bench/test_bench.py \
+	tests/orchestration/test_checks.py::test_source_and_rollup_freshness \
+	tests/precog/simulator/test_simulator.py::test_an_append_past_now_is_refused \
+	tests/precog/simulator/test_simulator.py::test_an_append_without_history_and_a_future_end_are_refused
 
 test-clock: $(VENV)/.installed
 	@command -v faketime >/dev/null || { echo "test-clock needs faketime (apt-get install faketime)" >&2; exit 1; }
@@ -38,7 +38,7 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Debian's Chromium, which tests/test_e2e_dagster.py drives headless to screenshot the asset
+# Debian's Chromium, which tests/orchestration/test_e2e_dagster.py drives headless to screenshot the asset
 # graph (about 10 s and 120 MB from the Debian mirror). Without apt-get, install it yourself:
 # the test skips without it, and fails when CI is set.
 CHROMIUM := /usr/bin/chromium
@@ -47,7 +47,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 chromium:
 	@if [ -x $(CHROMIUM) ]; then :; \
 	elif command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium for tests/test_e2e_dagster.py"; \
+		echo "installing Debian's chromium for tests/orchestration/test_e2e_dagster.py"; \
 		$(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 			chromium fonts-liberation; \

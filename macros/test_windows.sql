@@ -14,13 +14,6 @@
     up (LATERAL) so that it pushes down through the staging views' windows to a raw index. Models
     not listed here (reference tables, the quarantine) are tested whole; so are the other side of
     a relationships test and tests with a `where` of their own. -#}
-{% macro get_where_subquery(relation) -%}
-    {%- set where = config.get('where') -%}
-    {%- if where == '__landing_window__' -%}
-        {%- do return(landing_window_subquery(relation)) -%}
-    {%- endif -%}
-    {%- do return(dbt.default__get_where_subquery(relation)) -%}
-{%- endmacro %}
 
 {#- Staging model: (raw table whose landed rows name the keys, key columns). -#}
 {% macro landing_window_keys() -%}
@@ -107,40 +100,4 @@
         ) as tested) as landing_window
     {%- endset -%}
     {%- do return(filtered) -%}
-{%- endmacro %}
-
-{#- dbt's relationships test, whose child side may be a landing window (above): then each child
-    value's parent is looked up (LATERAL, LIMIT 1: the value pushes down through the parent
-    view's windows to a raw index) instead of joining the whole parent view, which the planner,
-    expecting one child row, would recompute for every child row. On whole views, the child
-    values with no parent, each once, by EXCEPT: a hashed set operation, which no row estimate
-    can turn into a nested loop over two views (the quarantine filters make the planner expect
-    a few hundred rows of each; a join took hours at 1M trades). -#}
-{% macro default__test_relationships(model, column_name, to, field) -%}
-    {%- if not (model | string).endswith(' as landing_window') -%}
-with child as (
-    select {{ column_name }} as from_field
-    from {{ model }}
-    where {{ column_name }} is not null
-)
-
-select from_field from child
-except
-select {{ field }} from {{ to }}
-    {%- else -%}
-with child as (
-    select {{ column_name }} as from_field
-    from {{ model }}
-    where {{ column_name }} is not null
-)
-
-select child.from_field
-from child
-left join lateral (
-    select true as found from {{ to }} as parent
-    where parent.{{ field }} = child.from_field
-    limit 1
-) as parent on true
-where parent.found is null
-    {%- endif -%}
 {%- endmacro %}

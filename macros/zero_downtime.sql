@@ -8,20 +8,6 @@
     rebuilds it later in the run if it is selected. dbt's relation cache has already dropped the
     views with the old relation; those still there are put back. -#}
 
-{% macro drop_relation(relation) -%}
-    {%- if not relation.identifier.endswith('__dbt_backup') -%}
-        {{ return(adapter.dispatch('drop_relation', 'dbt')(relation)) }}
-    {%- endif -%}
-    {%- set dependents = run_query(dependent_views_sql(relation)) -%}
-    {% call statement('drop_relation', auto_begin=False) -%}
-        {{ repoint_dependent_views_and_drop(relation) }}
-    {%- endcall %}
-    {%- for view in dependents if run_query(exists_sql(view[0], view[1])).rows[0][0] -%}
-        {%- do adapter.cache_added(api.Relation.create(
-            database=relation.database, schema=view[0], identifier=view[1], type='view')) -%}
-    {%- endfor -%}
-{%- endmacro %}
-
 {#- Every view reading `relation`, directly or through other views: (schema, name). -#}
 {% macro dependent_views_sql(relation) -%}
     with recursive dependents (oid) as (

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from orchestration import database
-from orchestration.dbt import prepare_manifest
+from precog.dbt_runner import prepare_manifest
+from precog.warehouse import database
 
 
 def _create(name: str) -> database.Warehouse:

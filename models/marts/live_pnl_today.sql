@@ -18,7 +18,7 @@ with
 processed_through as (
 
     select coalesce(max(captured_through), '-infinity') as captured_through
-    from precog_meta.build_watermarks
+    from {{ source('precog_meta', 'build_watermarks') }}
     where model = '{{ ref("int_trade_pnl").identifier }}'
 
 ),

@@ -1,4 +1,4 @@
-{#- The input of the A/B analysis (DESIGN.md, "A/B testing"; orchestration/ab_testing.py): one
+{#- The input of the A/B analysis (DESIGN.md, "A/B testing"; precog/stats/ab_testing.py): one
     row per experiment and assigned market, with the closed trades (exits and settlements) of
     the strategy version of the market's variant executed inside the experiment's window
     [start_ts, end_ts), their wins and realized P&L. The market is the unit of analysis.

@@ -1,0 +1,12 @@
+"""Validation and freshness of the pipeline, as Dagster asset checks.
+
+- dbt tests: asset checks of the dbt assets themselves (dagster-dbt), blocking when their
+  severity is error (defs/dbt/assets.py);
+- Great Expectations suites (expectations.py, run by gx.py): check `great_expectations` on
+  `raw/trades`, `raw/positions` and the marts;
+- freshness (freshness.py): check `freshness` on the raw sources and on the hourly rollup level,
+  run by sensor `freshness_sensor`.
+
+Everything is derived from the dbt manifest when the definitions load; nothing touches the
+database until a check runs.
+"""

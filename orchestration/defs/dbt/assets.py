@@ -1,0 +1,144 @@
+"""The dbt project as Dagster assets: one `@dbt_assets` per partitions definition, chosen by
+each model's meta `partitioning` (dbt_project.yml)."""
+
+import logging
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.defs.dbt.partitions import PARTITIONS, dbt_build_args
+from orchestration.defs.dbt.resources import dbt_project
+from orchestration.defs.resources import WarehouseResource
+
+
+class PrecogTranslator(DagsterDbtTranslator):
+    """Groups assets by dbt layer (the folder under models/); sources, keyed `raw/<table>` by
+    default, form group `raw`, where lineage starts. Every model is keyed `<schema>/<relation>`,
+    versioned ones too (by default a version is keyed by its alias alone)."""
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        props = self.get_resource_props(manifest, unique_id)
+        if props["resource_type"] == "source":
+            return spec.replace_attributes(group_name=props["source_name"])
+        if props.get("version") and len(spec.key.path) == 1:
+            spec = spec.replace_attributes(key=dg.AssetKey([props["schema"], props["alias"]]))
+        return spec.replace_attributes(group_name=props["fqn"][1])
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """dbt tests are asset checks (on by default), blocking unless their severity is warn.
+
+        Without the additional deps dagster-dbt gives a test on several models (relationships):
+        when a job splits a dbt multi-asset into steps around a Python asset, Dagster put such a
+        test in a step of its own, not after its model (relationships_int_ab_market_outcomes_...
+        ran before int_ab_market_outcomes was built, and passed on retry or on yesterday's table).
+        """
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        return None if spec is None else spec._replace(additional_deps=[])
+
+
+class DbtBuildConfig(dg.Config):
+    full_refresh: bool = False
+    # A partitioned run also recomputes what landed in its partition's window (a backfill);
+    # `precog run` turns it off: it only catches up on what landed since the previous run.
+    landing_window: bool = True
+    # Row counts of the tables built, as materialization metadata (with_row_counts).
+    fetch_row_counts: bool = True
+
+
+log = logging.getLogger(__name__)
+ROW_COUNT_THREADS = 4
+
+
+def with_row_counts(
+    events: Iterable[Any], manifest: Mapping[str, Any], warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """The events of a dbt run, each table's materialization with its row count (metadata
+    `dagster/row_count`); dagster-dbt already gives each model's `Execution Duration`.
+
+    Counted while dbt goes on, a few at a time, and yielded in dbt's order. Views are not
+    counted (that would run their query). Relations are named `schema.alias`: dagster-dbt's own
+    fetch_row_counts() uses the manifest's database-qualified name, which is the database the
+    project was parsed against, not necessarily the one the run builds.
+    """
+
+    def count(event: Any) -> Any:
+        if not isinstance(event, (dg.Output, dg.AssetMaterialization)):
+            return event
+        unique_id = event.metadata.get("unique_id")
+        node = manifest["nodes"].get(unique_id.value) if unique_id is not None else None
+        if node is None or node["config"]["materialized"] == "view":
+            return event
+        connection = warehouse.connect()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'select count(*) from "{node["schema"]}"."{node["alias"]}"')
+                rows = cursor.fetchone()[0]
+        except Exception:  # metadata only: never fail the run for it
+            log.warning("no row count for %s", node["unique_id"], exc_info=True)
+            return event
+        finally:
+            connection.close()
+        return event.with_metadata(
+            {**event.metadata, "dagster/row_count": dg.MetadataValue.int(rows)}
+        )
+
+    with ThreadPoolExecutor(ROW_COUNT_THREADS, thread_name_prefix="row_count") as pool:
+        pending = deque()
+        for event in events:
+            pending.append(pool.submit(count, event))
+            while pending and pending[0].done():
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+# Transient database errors (a dropped connection, a restart) are retried; dbt's own failures
+# fail the step again and stop there.
+DBT_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
+
+
+@cache
+def dbt_models(partitioning: str) -> dg.AssetsDefinition:
+    """The dbt models whose meta `partitioning` is `partitioning` ("hourly", "daily" or
+    "none"), as one multi-asset; a partitioned run or backfill is one `dbt build` over its
+    landing window."""
+    partitions_def = PARTITIONS[partitioning]
+
+    @dbt_assets(
+        manifest=dbt_project().manifest_path,
+        select=f"config.meta.partitioning:{partitioning}",
+        name=f"dbt_{partitioning}",
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        dagster_dbt_translator=PrecogTranslator(),
+        retry_policy=DBT_RETRY,
+        pool="dbt",
+    )
+    def assets(
+        context: dg.AssetExecutionContext,
+        config: DbtBuildConfig,
+        dbt: DbtCliResource,
+        warehouse: WarehouseResource,
+    ):
+        window = None
+        if partitions_def is not None and config.landing_window:
+            window = (context.partition_time_window.start, context.partition_time_window.end)
+        args = dbt_build_args(window, full_refresh=config.full_refresh)
+        invocation = dbt.cli(args, context=context)
+        events = invocation.stream()
+        if config.fetch_row_counts:
+            events = with_row_counts(events, invocation.manifest, warehouse)
+        yield from events
+
+    return assets
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[dbt_models(partitioning) for partitioning in PARTITIONS])

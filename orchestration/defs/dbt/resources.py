@@ -1,0 +1,32 @@
+"""The dbt project and the dbt CLI resource, built once when the definitions load."""
+
+from functools import cache
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject
+from dagster_dbt.dbt_project import using_dagster_dev
+
+from precog.dbt_runner import (
+    DBT_EXECUTABLE,
+    DBT_PROFILES_DIR,
+    DBT_PROJECT_DIR,
+    MANIFEST_PATH,
+    prepare_manifest,
+)
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The project, parsed first under `dg dev`/`dagster dev` (so edits show up) or when a fresh
+    clone has no manifest yet. (DbtProject.prepare_if_dev would run whichever `dbt` is first on
+    PATH, not this environment's.)"""
+    if using_dagster_dev() or not MANIFEST_PATH.exists():
+        prepare_manifest()
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROFILES_DIR)
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(
+        resources={"dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)}
+    )

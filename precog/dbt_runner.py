@@ -1,0 +1,53 @@
+"""The dbt project on disk, and running dbt against the warehouse (outside Dagster: the CLI,
+the bench and the tests; the Dagster resource is orchestration/defs/dbt/resources.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from precog import PROJECT_ROOT
+from precog.warehouse.database import Warehouse
+
+DBT_PROJECT_DIR = PROJECT_ROOT
+DBT_PROFILES_DIR = PROJECT_ROOT / "profiles"
+# The dbt of this environment, whether or not its bin directory is on PATH, started through
+# `precog-dbt` (precog/dbt_child.py) so that it dies with the process that started it.
+DBT = str(Path(sys.executable).with_name("dbt"))
+DBT_EXECUTABLE = shutil.which("precog-dbt", path=str(Path(sys.executable).parent)) or DBT
+# What `dbt parse` writes and the Dagster definitions load.
+MANIFEST_PATH = PROJECT_ROOT / "target" / "manifest.json"
+
+
+def dbt_env(target: Warehouse | None = None) -> dict[str, str]:
+    """The environment a dbt process needs: the warehouse's libpq variables and the profile."""
+    return {
+        **os.environ,
+        **(target.libpq_env() if target else {}),
+        "DBT_PROFILES_DIR": str(DBT_PROFILES_DIR),
+    }
+
+
+def run_dbt(
+    args: list[str], target: Warehouse | None = None, target_path: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run dbt in the project; output is captured, a failure is not raised.
+
+    `target_path` keeps dbt's artifacts apart (tests building several databases side by side).
+    """
+    command = [DBT_EXECUTABLE, *args]
+    if target_path is not None:
+        command += ["--target-path", str(target_path)]
+    return subprocess.run(
+        command, cwd=DBT_PROJECT_DIR, env=dbt_env(target), capture_output=True, text=True
+    )
+
+
+def prepare_manifest() -> None:
+    """Parse the project into target/manifest.json, which the Dagster definitions load."""
+    result = run_dbt(["parse", "--quiet"])
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed: {(result.stdout + result.stderr).strip()}")

@@ -1,0 +1,79 @@
+"""The A/B analysis's inputs read from the warehouse, and its results written back.
+
+The inputs are the experiments (staging.stg_ab_experiments) and the per-market outcomes (dbt
+model int_ab_market_outcomes); each experiment's rows of marts.ab_test_results (created by
+migration 0004) are replaced in one transaction: a reader sees an experiment's old rows or its
+new rows, never a mix or none.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from psycopg2.extras import execute_values
+
+from precog.stats import ab_testing
+from precog.warehouse import database
+
+EXPERIMENTS_SQL = """
+    select experiment_name, traffic_split, alpha, primary_metric
+    from staging.stg_ab_experiments
+    order by experiment_name
+"""
+# In a fixed order: the seeded bootstrap and permutation draw by row, so the results are
+# reproducible only if the rows come in the same order every time.
+OUTCOMES_ORDER = "order by experiment_name, market_id, variant"
+OUTCOMES_SQL = f"""
+    select experiment_name, market_id, variant, stratification_key, league, market_type,
+        closed_trades, winning_trades, realized_pnl, data_through
+    from intermediate.int_ab_market_outcomes
+    {OUTCOMES_ORDER}
+"""
+
+
+def read_inputs(cursor) -> tuple[list[ab_testing.Experiment], pd.DataFrame]:
+    """The experiments and the per-market outcomes, from the warehouse."""
+    cursor.execute(OUTCOMES_SQL)
+    outcomes = pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+    outcomes["realized_pnl"] = outcomes["realized_pnl"].astype(float)
+    through = (
+        outcomes.groupby("experiment_name")["data_through"].max().to_dict() if len(outcomes) else {}
+    )
+    cursor.execute(EXPERIMENTS_SQL)
+    experiments = [
+        ab_testing.Experiment(
+            name=name,
+            traffic_split=float(split),
+            alpha=float(alpha),
+            primary_metric=primary_metric,
+            data_through=None if pd.isna(through.get(name)) else through.get(name),
+        )
+        for name, split, alpha, primary_metric in cursor.fetchall()
+    ]
+    return experiments, outcomes
+
+
+def _sql_value(value):
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value.item() if hasattr(value, "item") else value
+
+
+def write_results(target: database.Warehouse, results: pd.DataFrame, experiments) -> None:
+    """Replace each experiment's rows, one transaction per experiment; drop the rows of
+    experiments that no longer exist."""
+    columns = list(ab_testing.RESULT_COLUMNS)
+    insert = f"insert into marts.ab_test_results ({', '.join(columns)}) values %s"
+    for name, rows in results.groupby("experiment_name", sort=True):
+        values = [
+            tuple(_sql_value(v) for v in row) for row in rows[columns].itertuples(index=False)
+        ]
+        with database.transaction(target) as cursor:
+            cursor.execute("delete from marts.ab_test_results where experiment_name = %s", (name,))
+            execute_values(cursor, insert, values)
+    with database.transaction(target) as cursor:
+        cursor.execute(
+            "delete from marts.ab_test_results where experiment_name <> all(%s)",
+            ([e.name for e in experiments],),
+        )

@@ -1,0 +1,206 @@
+"""What several test modules share: the independent oracle of the rollup levels (written from
+docs/DESIGN.md, not from the project's macros), dbt builds, and the `precog` command line run as
+a user runs it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from precog.dbt_runner import dbt_env, run_dbt
+
+LEVELS = {
+    "hourly": "hour",
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "quarterly": "quarter",
+    "yearly": "year",
+    "all_time": None,
+}
+DIMENSIONS = "strategy_id, model_id, league, market_type"
+COMPONENTS = [
+    "total_trades",
+    "closed_trades",
+    "winning_trades",
+    "losing_trades",
+    "contracts",
+    "notional",
+    "fees",
+    "gross_profit",
+    "gross_loss",
+    "net_pnl",
+    "win_rate",
+    "average_edge",
+    "profit_factor",
+    "max_drawdown",
+]
+
+
+def build(target, tmp_path: Path, *extra: str) -> None:
+    result = run_dbt(
+        ["run", "--select", "+performance_tracking", "+int_open_positions", *extra],
+        target,
+        tmp_path / "dbt-target",
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def direct_sql(grain: str | None, zone: str, dimensions: str = DIMENSIONS) -> str:
+    """A level computed straight from intermediate.int_trade_pnl, without the rollup macros, by
+    `dimensions` (those of the levels, or coarser ones for a mart)."""
+    # all_time: one bucket, keyed -infinity here so that joins match, null in the output.
+    bucket = f"date_trunc('{grain}', execution_timestamp, '{zone}')" if grain else "'-infinity'"
+    walk = f"partition by period_start, {dimensions} order by execution_timestamp, trade_id"
+    return f"""
+    with trades as (
+        select {bucket}::timestamptz as period_start, trade_id, {dimensions}, quantity, price,
+               fees, execution_timestamp, realized_pnl, edge_at_entry,
+               (execution_timestamp at time zone '{zone}')::date as local_day
+        from intermediate.int_trade_pnl
+    ),
+    walked as (
+        select *, sum(coalesce(realized_pnl, 0)) over (
+            {walk} rows between unbounded preceding and current row) as cumulative
+        from trades
+    ),
+    falls as (
+        select *, greatest(0, max(cumulative) over (
+            {walk} rows between unbounded preceding and current row)) - cumulative as fall
+        from walked
+    ),
+    totals as (
+        select period_start, {dimensions},
+            count(*) as total_trades,
+            count(realized_pnl) as closed_trades,
+            count(*) filter (where realized_pnl > 0) as winning_trades,
+            count(*) filter (where realized_pnl < 0) as losing_trades,
+            sum(quantity) as contracts,
+            sum(price * quantity) as notional,
+            sum(fees) as fees,
+            coalesce(sum(realized_pnl) filter (where realized_pnl > 0), 0) as gross_profit,
+            coalesce(sum(realized_pnl) filter (where realized_pnl < 0), 0) as gross_loss,
+            coalesce(sum(realized_pnl), 0) as net_pnl,
+            count(*) filter (where realized_pnl > 0)::numeric
+                / nullif(count(realized_pnl), 0) as win_rate,
+            sum(edge_at_entry) filter (where realized_pnl is not null)
+                / nullif(count(edge_at_entry) filter (where realized_pnl is not null), 0)
+                as average_edge,
+            coalesce(sum(realized_pnl) filter (where realized_pnl > 0), 0)
+                / nullif(-sum(realized_pnl) filter (where realized_pnl < 0), 0)
+                as profit_factor,
+            max(fall) as max_drawdown
+        from falls
+        group by period_start, {dimensions}
+    ),
+    daily as (
+        select period_start, {dimensions}, local_day, sum(realized_pnl) as pnl
+        from trades where realized_pnl is not null
+        group by period_start, {dimensions}, local_day
+    ),
+    calendar as (
+        select period_start, {dimensions}, day::date as local_day
+        from (
+            select period_start, {dimensions}, min(local_day) as first_day,
+                   max(local_day) as last_day
+            from daily group by period_start, {dimensions}
+        ) as spans
+        cross join generate_series(first_day, last_day, interval '1 day') as day
+    ),
+    sharpe as (
+        select period_start, {dimensions},
+            case when count(*) >= 2 and stddev_samp(coalesce(pnl, 0)) > 0 then
+                avg(coalesce(pnl, 0)) / stddev_samp(coalesce(pnl, 0)) * sqrt(365::numeric)
+            end as sharpe_ratio
+        from calendar left join daily using (period_start, {dimensions}, local_day)
+        group by period_start, {dimensions}
+    )
+    select nullif(period_start, '-infinity') as period_start, {dimensions},
+        {", ".join(COMPONENTS)},
+        {"sharpe.sharpe_ratio" if grain != "hour" else "null"} as sharpe_ratio_direct
+    from totals left join sharpe using (period_start, {dimensions})
+    """
+
+
+def rows_by_key(cursor, sql: str) -> dict[tuple, dict]:
+    cursor.execute(sql)
+    names = [column.name for column in cursor.description]
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return {
+        (
+            row["period_start"],
+            row["strategy_id"],
+            row["model_id"],
+            row["league"],
+            row["market_type"],
+        ): row
+        for row in rows
+    }
+
+
+def expected_period_end(grain: str, start: datetime, zone: str) -> datetime:
+    """The next bucket start, by calendar arithmetic in Python."""
+    if grain == "hour":
+        return start + timedelta(hours=1)
+    local = start.astimezone(ZoneInfo(zone)).date()
+    if grain == "day":
+        following = local + timedelta(days=1)
+    elif grain == "week":
+        following = local + timedelta(days=7)
+    else:
+        months = {"month": 1, "quarter": 3, "year": 12}[grain]
+        index = local.year * 12 + local.month - 1 + months
+        following = date(index // 12, index % 12 + 1, 1)
+    return datetime.combine(following, datetime.min.time(), ZoneInfo(zone))
+
+
+def assert_levels_equal_direct_computation(cursor, zone: str) -> None:
+    for level, grain in LEVELS.items():
+        mart = rows_by_key(
+            cursor,
+            f"select * from marts.performance_tracking where aggregation_level = '{level}'",
+        )
+        direct = rows_by_key(cursor, direct_sql(grain, zone))
+        assert mart.keys() == direct.keys(), level
+        assert mart, level
+        for key, row in mart.items():
+            expected = direct[key]
+            for column in COMPONENTS:
+                assert row[column] == expected[column], (level, key, column)
+            if expected["sharpe_ratio_direct"] is None:
+                assert row["sharpe_ratio"] is None, (level, key)
+            else:
+                assert row["sharpe_ratio"] == pytest.approx(
+                    expected["sharpe_ratio_direct"], rel=Decimal("1e-12")
+                ), (level, key)
+            if grain is None:
+                assert row["period_start"] is None and row["period_end"] is None
+            else:
+                assert row["period_end"] == expected_period_end(grain, row["period_start"], zone)
+
+
+def snapshot(cursor) -> list[tuple]:
+    cursor.execute(
+        "select * from marts.performance_tracking order by aggregation_level, period_start,"
+        f" trade_id, {DIMENSIONS}"
+    )
+    levels = cursor.fetchall()
+    cursor.execute("select * from intermediate.int_position_pnl order by position_id")
+    return levels + cursor.fetchall()
+
+
+def precog(warehouse, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "precog.cli", *args],
+        capture_output=True,
+        text=True,
+        env=dbt_env(warehouse),
+    )
+    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
+    return result

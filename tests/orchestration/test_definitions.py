@@ -1,0 +1,209 @@
+"""The Dagster code location: it loads, and its jobs, partitions and schedules are as designed."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from precog import PROJECT_ROOT
+from precog.dbt_runner import MANIFEST_PATH, prepare_manifest
+from precog.warehouse import database
+
+
+@pytest.fixture(scope="module")
+def defs() -> dg.Definitions:
+    prepare_manifest()
+    from orchestration.definitions import defs
+
+    definitions = defs()
+    dg.Definitions.validate_loadable(definitions)
+    return definitions
+
+
+def test_every_dbt_model_is_an_asset_of_exactly_one_partitioning(defs):
+    from orchestration.defs.dbt.assets import dbt_models
+
+    manifest = json.loads(MANIFEST_PATH.read_text())
+    models = {
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["package_name"] == "precog"
+    }
+    groups = [
+        {key.path[-1] for key in assets.keys}
+        for assets in map(dbt_models, ("hourly", "daily", "none"))
+    ]
+    assert sum(len(group) for group in groups) == len(set().union(*groups))  # disjoint
+    assert {"int_trade_pnl", "int_pnl_hourly", "stg_trades"} <= groups[0]
+    assert {"int_pnl_daily", "int_pnl_all_time", "mv_ab_test_results"} <= groups[1]
+    assert {"performance_tracking"} <= groups[2]
+    assert len(set().union(*groups)) == len(models)
+
+
+def test_jobs_partitions_and_schedules(defs):
+    hourly, daily = defs.resolve_job_def("hourly"), defs.resolve_job_def("daily")
+    assert isinstance(hourly.partitions_def, dg.HourlyPartitionsDefinition)
+    assert isinstance(daily.partitions_def, dg.DailyPartitionsDefinition)
+    assert daily.partitions_def.timezone == "UTC"  # PRECOG_REPORTING_TIMEZONE unset in tests
+    schedules = {schedule.job_name: schedule for schedule in defs.schedules}
+    assert schedules["hourly"].cron_schedule == "5 * * * *"
+    assert schedules["daily"].cron_schedule == "30 0 * * *"
+    assert schedules["daily"].execution_timezone == daily.partitions_def.timezone
+    # The A/B analysis runs after its dbt input and before the dashboard mart reading it.
+    graph = defs.resolve_asset_graph()
+    ab = dg.AssetKey(["marts", "ab_test_results"])
+    assert dg.AssetKey(["intermediate", "int_ab_market_outcomes"]) in graph.get(ab).parent_keys
+    assert any(key.path[-1] == "mv_ab_test_results" for key in graph.get(ab).child_keys)
+
+
+def check_keys_of(job: dg.JobDefinition) -> set[tuple[str, str]]:
+    return {
+        (key.asset_key.to_user_string(), key.name)
+        for key in job.asset_layer.asset_graph.asset_check_keys
+    }
+
+
+def test_checks_are_on_the_right_assets_and_jobs(defs):
+    from orchestration.defs.checks.expectations import SUITES
+    from orchestration.defs.checks.manifest import asset_key, find_relation, load_manifest
+
+    manifest = load_manifest()
+    graph = defs.resolve_asset_graph()
+    specs = {
+        (key.asset_key.to_user_string(), key.name): graph.get_check_spec(key)
+        for key in graph.asset_check_keys
+    }
+    # A Great Expectations suite per declared relation, on the relation's asset; a mart's blocks.
+    suites = {
+        (asset_key(manifest, find_relation(manifest, relation)).to_user_string(), relation)
+        for relation in SUITES
+    }
+    assert {(key, name) for key, name in specs if name == "great_expectations"} == {
+        (key, "great_expectations") for key, _ in suites
+    }
+    for key, relation in suites:
+        assert specs[(key, "great_expectations")].blocking == relation.startswith("marts.")
+    assert ("raw/trades", "great_expectations") in specs
+    assert ("marts/performance_tracking", "great_expectations") in specs
+
+    # Freshness: the raw sources _sources.yml gives a freshness, and the hourly level.
+    fresh = {key for key, name in specs if name == "freshness"}
+    assert fresh == {
+        *(
+            f"raw/{table}"
+            for table in ("markets", "positions", "trades", "edges", "model_predictions")
+        ),
+        "raw/ab_test_assignments",
+        "intermediate/int_pnl_hourly",
+    }
+
+    # dbt tests are checks too, blocking unless they only warn (the quarantine's counts).
+    assert specs[("intermediate/int_trade_pnl", "unique_int_trade_pnl_trade_id")].blocking
+    quarantine = [spec for (key, _), spec in specs.items() if key == "staging/quarantine"]
+    assert any(not spec.blocking for spec in quarantine)
+
+    hourly, daily = (
+        check_keys_of(defs.resolve_job_def("hourly")),
+        check_keys_of(defs.resolve_job_def("daily")),
+    )
+    assert {("raw/trades", "great_expectations"), ("raw/positions", "great_expectations")} <= hourly
+    assert ("intermediate/int_pnl_hourly", "freshness") in hourly
+    # A mart's suite runs in the job that builds the mart (current positions and the market
+    # overview every hour, the others daily).
+    for key, relation in suites:
+        if relation.startswith("marts."):
+            builds = [
+                name
+                for name in ("hourly", "daily")
+                if dg.AssetKey.from_user_string(key)
+                in defs.resolve_job_def(name).asset_layer.selected_asset_keys
+            ]
+            assert builds, relation
+            checks = hourly if builds == ["hourly"] else daily
+            assert (key, "great_expectations") in checks, relation
+    assert check_keys_of(defs.resolve_job_def("freshness_checks")) == {
+        (key, "freshness") for key in fresh
+    }
+
+
+def test_the_freshness_sensor_runs_the_freshness_checks_unless_they_are_running(defs):
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    sensor = defs.resolve_sensor_def("freshness_sensor")
+    assert sensor.job_name == "freshness_checks"
+    assert sensor.minimum_interval_seconds == 15 * 60
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    with dg.DagsterInstance.ephemeral() as instance:
+        requested = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert isinstance(requested, dg.RunRequest)
+        instance.add_run(
+            DagsterRun(
+                job_name="freshness_checks", run_id="f" * 36, status=dg.DagsterRunStatus.STARTED
+            )
+        )
+        assert isinstance(
+            sensor(dg.build_sensor_context(instance=instance, definitions=defs)), dg.SkipReason
+        )
+
+
+def test_loading_the_definitions_does_not_import_great_expectations(defs):
+    code = (
+        "import sys; from orchestration.definitions import defs; defs();"
+        " assert 'great_expectations' not in sys.modules, 'imported'"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_importing_any_module_runs_nothing():
+    """No import-time side effects: every module of both packages imports without starting a
+    process (dbt parse, a server) or touching the environment."""
+    code = """
+import os, pkgutil, importlib, subprocess
+import dagster, dagster_dbt, numpy, pandas, psycopg2, scipy.stats  # (their imports may run `file`)
+def refuse(*args, **kwargs):
+    raise AssertionError(f"a process started at import: {args[:1]}")
+subprocess.Popen = refuse
+before = dict(os.environ)
+for package in ("precog", "orchestration"):
+    root = importlib.import_module(package)
+    for module in pkgutil.walk_packages(root.__path__, package + "."):
+        importlib.import_module(module.name)
+assert dict(os.environ) == before, "the environment changed"
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+
+
+def test_dg_checks_the_code_location(warehouse):
+    """`dg check defs` from the project root, in the environment `precog db env` gives."""
+    database.ensure_database(warehouse, warehouse.dagster_dbname)
+    env = {**os.environ, **warehouse.libpq_env(), **warehouse.dagster_env()}
+    dg_cli = Path(sys.executable).with_name("dg")
+    result = subprocess.run(
+        [str(dg_cli), "check", "defs"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert "All definitions loaded successfully" in result.stdout + result.stderr
+
+
+def test_a_dbt_test_runs_in_the_step_that_builds_its_model(defs):
+    """The daily job splits the dbt multi-asset around the A/B analysis (a Python asset between
+    dbt models): every dbt test must still run in the step that builds the model it tests."""
+    from dagster._core.definitions.dependency import NodeHandle
+
+    job = defs.resolve_job_def("daily")
+    steps = [
+        job.asset_layer.get_assets_def_for_node(NodeHandle(name, None))
+        for name in job.graph.node_dict
+    ]
+    dbt_steps = [step for step in steps if step.op.name.startswith("dbt_")]
+    assert len(dbt_steps) >= 3  # split indeed
+    for step in dbt_steps:
+        assert {check.asset_key for check in step.check_keys} <= set(step.keys), step.op.name

@@ -1,0 +1,65 @@
+"""Partition windows become exact, half-open dbt landing windows (pure helpers)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import dagster as dg
+import pytest
+
+from orchestration.defs.dbt.partitions import dbt_build_args, landing_window_vars
+
+
+def test_an_hour_partition_is_a_half_open_landing_window():
+    window = dg.HourlyPartitionsDefinition(
+        start_date="2026-01-01-00:00", timezone="UTC"
+    ).time_window_for_partition_key("2026-11-24-13:00")
+    assert landing_window_vars(window.start, window.end) == {
+        "loaded_from": "2026-11-24T13:00:00+00:00",
+        "loaded_to": "2026-11-24T14:00:00+00:00",
+    }
+
+
+@pytest.mark.parametrize(
+    ("day", "hours", "start"),
+    [
+        ("2026-03-08", 23, "2026-03-08T00:00:00-05:00"),  # daylight saving time starts
+        ("2026-11-01", 25, "2026-11-01T00:00:00-04:00"),  # and ends
+        ("2026-06-15", 24, "2026-06-15T00:00:00-04:00"),
+    ],
+)
+def test_daily_partitions_follow_the_reporting_zone_across_dst(day, hours, start):
+    window = dg.DailyPartitionsDefinition(
+        start_date="2026-01-01", timezone="America/New_York"
+    ).time_window_for_partition_key(day)
+    variables = landing_window_vars(window.start, window.end)
+    begin = datetime.fromisoformat(variables["loaded_from"])
+    end = datetime.fromisoformat(variables["loaded_to"])
+    assert variables["loaded_from"] == start
+    assert end - begin == timedelta(hours=hours)
+
+
+def test_a_backfill_range_is_one_window():
+    partitions = dg.HourlyPartitionsDefinition(start_date="2026-01-01-00:00", timezone="UTC")
+    first = partitions.time_window_for_partition_key("2026-11-20-22:00")
+    last = partitions.time_window_for_partition_key("2026-11-21-03:00")
+    args = dbt_build_args((first.start, last.end))
+    assert args[:2] == ["build", "--vars"]
+    assert json.loads(args[2]) == {
+        "loaded_from": "2026-11-20T22:00:00+00:00",
+        "loaded_to": "2026-11-21T04:00:00+00:00",
+    }
+
+
+def test_full_refresh_and_no_window():
+    assert dbt_build_args() == ["build"]
+    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
+
+
+def test_windows_must_be_aware_and_non_empty():
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="time zone aware"):
+        landing_window_vars(moment.replace(tzinfo=None), moment)
+    with pytest.raises(ValueError, match="empty"):
+        landing_window_vars(moment, moment)
