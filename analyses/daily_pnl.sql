@@ -36,6 +36,6 @@ select
     closed_trades,
     {{ win_rate() }} as win_rate,
     cumulative_pnl,
-    greatest(max(cumulative_pnl) over (order by pnl_date), 0) - cumulative_pnl as drawdown
+    {{ running_drawdown('cumulative_pnl', '(order by pnl_date)') }} as drawdown
 from running
 order by pnl_date

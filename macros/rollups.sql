@@ -182,3 +182,9 @@ group by bucket, {{ dimensions }}
             * sqrt(365::numeric)
     end
 {%- endmacro %}
+
+{#- How far `cumulative` is below its highest value so far (which starts at 0), over the rows of
+    `over` (a window in running order): the running drawdown. -#}
+{% macro running_drawdown(cumulative, over) -%}
+    greatest(max({{ cumulative }}) over {{ over }}, 0) - {{ cumulative }}
+{%- endmacro %}

@@ -94,10 +94,7 @@ positions_at_entry as (
         entries.entry_fees,
         markets.league,
         markets.market_type,
-        case positions.side
-            when 'yes' then edge_version.predicted_prob
-            when 'no' then 1 - edge_version.predicted_prob
-        end as side_probability
+        {{ side_value('positions.side', 'edge_version.predicted_prob') }} as side_probability
     from positions
     inner join entries on entries.position_id = positions.position_id
     {%- if lookup %}
@@ -186,4 +183,13 @@ from priced
     {%- else -%}
     {{ kind }} join {{ relation }} as {{ alias }} on {{ condition }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The value of a position's side: `yes_value` for a YES position, else `no_value` (by default
+    1 - yes_value, as a NO contract pays when YES does not). -#}
+{% macro side_value(side, yes_value, no_value=none) -%}
+    case {{ side }}
+        when 'yes' then {{ yes_value }}
+        when 'no' then {{ no_value if no_value is not none else '1 - (' ~ yes_value ~ ')' }}
+    end
 {%- endmacro %}

@@ -18,10 +18,11 @@ priced as (
     select
         open_positions.*,
         markets.status as market_status,
-        case open_positions.side
-            when 'yes' then (markets.yes_bid + markets.yes_ask) / 2
-            when 'no' then (markets.no_bid + markets.no_ask) / 2
-        end as current_price
+        {{ side_value(
+            'open_positions.side',
+            '(markets.yes_bid + markets.yes_ask) / 2',
+            '(markets.no_bid + markets.no_ask) / 2',
+        ) }} as current_price
     from open_positions
     cross join lateral (
         select status, yes_bid, yes_ask, no_bid, no_ask

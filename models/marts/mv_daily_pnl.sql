@@ -73,9 +73,7 @@ final as (
         running.edge_count,
         {{ derived_metrics() }},
         running.cumulative_pnl,
-        -- below the highest cumulative P&L so far, which starts at 0
-        greatest(max(running.cumulative_pnl) over running_peak, 0) - running.cumulative_pnl
-            as drawdown
+        {{ running_drawdown('running.cumulative_pnl', 'running_peak') }} as drawdown
     from running
     left join strategies on strategies.strategy_id = running.strategy_id
     left join models on models.model_id = running.model_id

@@ -12,10 +12,8 @@ select
     trades.edge_at_entry,
     trades.realized_pnl,
     (trades.price - trades.average_entry_price) * trades.quantity as gross_pnl,
-    case trades.side
-        when 'yes' then closing.closing_yes_mid
-        when 'no' then 1 - closing.closing_yes_mid
-    end - trades.average_entry_price as closing_line_value
+    {{ side_value('trades.side', 'closing.closing_yes_mid') }}
+        - trades.average_entry_price as closing_line_value
 from {{ ref('int_trade_pnl') }} as trades
 left join {{ ref('int_market_closing_prices') }} as closing
     on closing.market_id = trades.market_id
