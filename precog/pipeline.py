@@ -113,11 +113,11 @@ def forget_last_run(cursor) -> None:
 
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
     """Where a failed run first failed, and why, in one line."""
+    from orchestration.defs.checks.run_failures import step_error
+
     for event in result.all_events:
         if event.event_type == dg.DagsterEventType.STEP_FAILURE:
-            error = event.step_failure_data.error
-            message = error.message.strip().splitlines()[0] if error else "no error recorded"
-            return f"failed in step {event.step_key}: {message}"
+            return f"failed in step {event.step_key}: {step_error(event)}"
     return "failed (no step failed: see the log above)"
 
 

@@ -207,3 +207,32 @@ def test_a_dbt_test_runs_in_the_step_that_builds_its_model(defs):
     assert len(dbt_steps) >= 3  # split indeed
     for step in dbt_steps:
         assert {check.asset_key for check in step.check_keys} <= set(step.keys), step.op.name
+
+
+def test_a_failed_run_is_recorded_with_the_step_that_failed_first(warehouse, cursor):
+    from orchestration.defs.checks.run_failures import run_failure_report
+    from orchestration.defs.resources import WarehouseResource
+
+    @dg.op
+    def breaks():
+        raise ValueError("the step broke\nand said more")
+
+    @dg.job
+    def doomed():
+        breaks()
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = doomed.execute_in_process(instance=instance, raise_on_error=False)
+        failure = next(
+            event for event in result.all_events if event.event_type_value == "PIPELINE_FAILURE"
+        )
+        context = dg.build_run_status_sensor_context(
+            sensor_name="run_failure_report",
+            dagster_instance=instance,
+            dagster_run=result.dagster_run,
+            dagster_event=failure,
+            resources={"warehouse": WarehouseResource()},
+        ).for_run_failure()
+        run_failure_report(context)
+    cursor.execute("select job_name, step_key, error from precog_meta.run_failures")
+    assert cursor.fetchall() == [("doomed", "breaks", "ValueError: the step broke")]

@@ -12,7 +12,7 @@ from functools import cache
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from orchestration.defs.dbt.assets import dbt_models
+from orchestration.defs.dbt.assets import FRESHNESS, dbt_models
 from orchestration.defs.resources import WarehouseResource
 from precog.stats import ab_io, ab_testing
 from precog.warehouse import database
@@ -54,6 +54,7 @@ def ab_test_results() -> dg.AssetsDefinition:
             get_asset_key_for_model([dbt_models("hourly")], "stg_ab_experiments"),
         ],
         kinds={"python", "scipy", "postgres"},
+        freshness_policy=FRESHNESS["daily"],
         description=(
             "A/B tests of strategy versions, the market as unit of analysis: SRM chi-square, "
             "delta-method z-tests of win rate and P&L per closed trade, Welch t of P&L per market "
@@ -67,7 +68,7 @@ def ab_test_results() -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         return materialize(context, warehouse)
 
-    return ab_test_results
+    return dg.with_source_code_references([ab_test_results])[0]
 
 
 @dg.definitions

@@ -5,21 +5,43 @@ import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from orchestration.defs.dbt.partitions import PARTITIONS, dbt_build_args
 from orchestration.defs.dbt.resources import dbt_project
 from orchestration.defs.resources import WarehouseResource
 
+# How stale a model may get before the UI shows it degraded (warn) or failing: an hour's
+# schedule plus its run and a margin, a day's likewise. By the model's meta `partitioning`.
+FRESHNESS = {
+    "hourly": dg.FreshnessPolicy.time_window(
+        warn_window=timedelta(hours=2), fail_window=timedelta(hours=6)
+    ),
+    "daily": dg.FreshnessPolicy.time_window(
+        warn_window=timedelta(hours=26), fail_window=timedelta(hours=50)
+    ),
+}
+FRESHNESS["none"] = FRESHNESS["daily"]
+
 
 class PrecogTranslator(DagsterDbtTranslator):
     """Groups assets by dbt layer (the folder under models/); sources, keyed `raw/<table>` by
     default, form group `raw`, where lineage starts. Every model is keyed `<schema>/<relation>`,
-    versioned ones too (by default a version is keyed by its alias alone)."""
+    versioned ones too (by default a version is keyed by its alias alone), carries a freshness
+    policy by its partitioning, and links to its SQL file (code references)."""
+
+    def __init__(self) -> None:
+        super().__init__(settings=DagsterDbtTranslatorSettings(enable_code_references=True))
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -28,7 +50,10 @@ class PrecogTranslator(DagsterDbtTranslator):
             return spec.replace_attributes(group_name=props["source_name"])
         if props.get("version") and len(spec.key.path) == 1:
             spec = spec.replace_attributes(key=dg.AssetKey([props["schema"], props["alias"]]))
-        return spec.replace_attributes(group_name=props["fqn"][1])
+        partitioning = props["config"].get("meta", {}).get("partitioning", "none")
+        return spec.replace_attributes(
+            group_name=props["fqn"][1], freshness_policy=FRESHNESS[partitioning]
+        )
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
         """dbt tests are asset checks (on by default), blocking unless their severity is warn.
@@ -112,6 +137,7 @@ def dbt_models(partitioning: str) -> dg.AssetsDefinition:
 
     @dbt_assets(
         manifest=dbt_project().manifest_path,
+        project=dbt_project(),
         select=f"config.meta.partitioning:{partitioning}",
         name=f"dbt_{partitioning}",
         partitions_def=partitions_def,
