@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from precog.warehouse import database
+from precog.warehouse import database, embedded
 
 
 class CommandError(RuntimeError):
@@ -53,7 +53,7 @@ def db_start(_: argparse.Namespace) -> None:
 def db_stop(_: argparse.Namespace) -> None:
     if database.is_external():
         raise CommandError("PGHOST is set: the external server is not this project's to stop")
-    print("embedded server stopped" if database.stop_embedded() else "embedded server not running")
+    print("embedded server stopped" if embedded.stop() else "embedded server not running")
 
 
 def db_status(_: argparse.Namespace) -> None:

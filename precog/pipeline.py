@@ -17,7 +17,11 @@ import dagster as dg
 from psycopg2 import sql
 
 from orchestration import run_health
-from orchestration.defs.dbt.partitions import reporting_timezone
+from orchestration.defs.dbt.partitions import (
+    CATCH_UP_TAG,
+    FULL_REFRESH_TAG,
+    reporting_timezone,
+)
 from precog import PROJECT_ROOT
 from precog.dbt_runner import prepare_manifest
 from precog.warehouse import database
@@ -137,15 +141,13 @@ def run(full_refresh: bool = False) -> RunOutcome:
         definitions = defs()  # loads the manifest just parsed
         for name in JOBS:
             job = definitions.resolve_job_def(name)
-            config = {"full_refresh": full_refresh, "landing_window": False}
-            # Every dbt step: a job that splits a dbt multi-asset around another asset runs it
-            # in several steps (dbt_daily, dbt_daily_2, ...), each with its own config.
-            ops = [op for op in job.graph.node_dict if op.startswith("dbt_")]
+            # What the run processes is its tags' business (RunScope): every step of the job
+            # reads them, the dbt steps and the suites alike.
+            scope = {CATCH_UP_TAG: "true", **({FULL_REFRESH_TAG: "true"} if full_refresh else {})}
             result = job.execute_in_process(
-                run_config={"ops": {op: {"config": config} for op in ops}},
                 instance=instance,
                 partition_key=job.partitions_def.get_last_partition_key(),
-                tags=run_health.worker_tags(),
+                tags={**run_health.worker_tags(), **scope},
                 raise_on_error=False,
             )
             if not result.success:

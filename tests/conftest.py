@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from precog.dbt_runner import prepare_manifest
-from precog.warehouse import database
+from precog.warehouse import database, embedded
 
 
 def _create(name: str) -> database.Warehouse:
@@ -30,10 +30,10 @@ def _drop(target: database.Warehouse) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def embedded_server_lifetime() -> Iterator[None]:
     """Leave the embedded server as the session found it: stop it if the tests started it."""
-    was_running = database.is_external() or database._embedded_postmaster() is not None
+    was_running = database.is_external() or embedded.postmaster() is not None
     yield
     if not was_running:
-        database.stop_embedded()
+        embedded.stop()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -45,7 +45,7 @@ from precog.bench.on_demand import (
 )
 from precog.dbt_runner import run_dbt
 from precog.stats import ab_io, ab_testing
-from precog.warehouse import database
+from precog.warehouse import database, embedded
 
 ROLLUPS = "+performance_tracking"
 LEVEL_TABLES = [
@@ -693,7 +693,7 @@ def dashboard_report(trades: int, board: Dashboard) -> list[str]:
 def run(sizes: list[int], seed: int = 1) -> str:
     base = database.prepare()
     results = []
-    plans = database.data_dir() / "bench"
+    plans = embedded.data_dir() / "bench"
     for trades in sizes:
         results.append(measure(trades, base, seed))
         live = results[-1].dashboard.live

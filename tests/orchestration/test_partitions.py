@@ -8,7 +8,12 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
-from orchestration.defs.dbt.partitions import dbt_build_args, landing_window_vars
+from orchestration.defs.dbt.partitions import (
+    RunScope,
+    dbt_build_args,
+    hourly_partitions,
+    landing_window_vars,
+)
 
 
 def test_an_hour_partition_is_a_half_open_landing_window():
@@ -63,3 +68,19 @@ def test_windows_must_be_aware_and_non_empty():
         landing_window_vars(moment.replace(tzinfo=None), moment)
     with pytest.raises(ValueError, match="empty"):
         landing_window_vars(moment, moment)
+
+
+def test_the_run_scope_is_decided_once_for_dbt_and_the_suites():
+    hour = hourly_partitions.time_window_for_partition_key("2026-03-08-05:00")
+    window = (hour.start, hour.end)
+    backfill = RunScope(window)
+    assert backfill.build_window == backfill.validation_window == window
+    assert backfill.dbt_build_args() == dbt_build_args(window)
+    # `precog run` catches up on what landed since the last run; its suites read its hour.
+    catch_up = RunScope(window, catch_up=True)
+    assert catch_up.build_window is None and catch_up.validation_window == window
+    assert catch_up.dbt_build_args() == ["build"]
+    # A full refresh rebuilds and checks everything, dbt and Great Expectations alike.
+    full = RunScope(window, full_refresh=True)
+    assert full.build_window is None and full.validation_window is None
+    assert full.dbt_build_args() == ["build", "--full-refresh"]

@@ -25,7 +25,7 @@ from dagster._core.launcher import WorkerStatus
 from orchestration import run_health
 from precog import simulator
 from precog.dbt_runner import dbt_env
-from precog.warehouse import database
+from precog.warehouse import database, embedded
 from tests.helpers import assert_levels_equal_direct_computation, build, snapshot
 
 END = "2026-02-01"
@@ -224,4 +224,4 @@ def test_a_database_killed_mid_run_gives_one_line_and_the_next_run_recovers(tmp_
         assert "STARTED" not in dagster_runs(target).values()
         assert_equals_a_full_refresh(target, tmp_path)
     finally:
-        database.stop_embedded()
+        embedded.stop()

@@ -26,6 +26,7 @@ import dagster as dg
 
 from orchestration.defs.checks.expectations import SUITES, Expectation, Suite, describe
 from orchestration.defs.checks.manifest import asset_key, find_relation, load_manifest
+from orchestration.defs.dbt.partitions import RunScope
 from orchestration.defs.resources import WarehouseResource
 
 CHECK_NAME = "great_expectations"
@@ -233,21 +234,14 @@ def landing_window(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, relation: str
 ) -> str | None:
     """The condition on the rows of `relation` this run validates; None for all of them (not a
-    landing table, or a run without a partition time window)."""
-    if relation not in LANDING_WINDOWS:
-        return None
-    op_context = context.op_execution_context
-    if not op_context.has_partition_key:
-        return None
-    try:
-        window = op_context.partition_time_window
-    except Exception:  # a partition that is not a time window: validate everything
-        log.warning("no landing window for %s: the run's partition has no time window", relation)
+    landing table, or a run without a validation window: RunScope)."""
+    window = RunScope.of(context).validation_window
+    if relation not in LANDING_WINDOWS or window is None:
         return None
     connection = warehouse.connect()
     try:
         with connection.cursor() as cursor:
-            landed = landed_condition(cursor, window.start, window.end)
+            landed = landed_condition(cursor, *window)
     finally:
         connection.close()
     return None if landed is None else LANDING_WINDOWS[relation].format(landed=landed)

@@ -17,7 +17,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from orchestration.defs.dbt.partitions import PARTITIONS, dbt_build_args
+from orchestration.defs.dbt.partitions import PARTITIONS, RunScope
 from orchestration.defs.dbt.resources import dbt_project
 from orchestration.defs.resources import WarehouseResource
 
@@ -68,10 +68,6 @@ class PrecogTranslator(DagsterDbtTranslator):
 
 
 class DbtBuildConfig(dg.Config):
-    full_refresh: bool = False
-    # A partitioned run also recomputes what landed in its partition's window (a backfill);
-    # `precog run` turns it off: it only catches up on what landed since the previous run.
-    landing_window: bool = True
     # Row counts of the tables built, as materialization metadata (with_row_counts).
     fetch_row_counts: bool = True
 
@@ -152,11 +148,7 @@ def dbt_models(partitioning: str) -> dg.AssetsDefinition:
         dbt: DbtCliResource,
         warehouse: WarehouseResource,
     ):
-        window = None
-        if partitions_def is not None and config.landing_window:
-            window = (context.partition_time_window.start, context.partition_time_window.end)
-        args = dbt_build_args(window, full_refresh=config.full_refresh)
-        invocation = dbt.cli(args, context=context)
+        invocation = dbt.cli(RunScope.of(context).dbt_build_args(), context=context)
         events = invocation.stream()
         if config.fetch_row_counts:
             events = with_row_counts(events, invocation.manifest, warehouse)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime
 
 import dagster as dg
@@ -62,3 +63,52 @@ def dbt_build_args(
     if full_refresh:
         args.append("--full-refresh")
     return args
+
+
+# Run tags that scope a run, set by `precog run` or by an operator launching a run (the UI's
+# launchpad, "Edit tags"): rebuild every model whole, and test and validate everything; or catch
+# up on what landed since the previous run, without a landing window of its own.
+FULL_REFRESH_TAG = "precog/full_refresh"
+CATCH_UP_TAG = "precog/catch_up"
+
+
+@dataclass(frozen=True)
+class RunScope:
+    """What a run processes, decided once from its partition and its tags, and read by the dbt
+    assets (the dbt arguments) and by the Great Expectations suites (the rows they validate)."""
+
+    partition_window: tuple[datetime, datetime] | None
+    full_refresh: bool = False
+    catch_up: bool = False
+
+    @classmethod
+    def of(cls, context) -> RunScope:
+        """The scope of the run of an op, asset or asset check context."""
+        op_context = getattr(context, "op_execution_context", context)
+        window = None
+        if op_context.has_partition_key:
+            try:
+                time_window = op_context.partition_time_window
+                window = (time_window.start, time_window.end)
+            except Exception:  # a partition that is not a time window: no window
+                window = None
+        tags = op_context.run.tags
+        return cls(
+            partition_window=window,
+            full_refresh=tags.get(FULL_REFRESH_TAG) == "true",
+            catch_up=tags.get(CATCH_UP_TAG) == "true",
+        )
+
+    @property
+    def build_window(self) -> tuple[datetime, datetime] | None:
+        """The landing window dbt recomputes besides what landed since the last run."""
+        return None if self.full_refresh or self.catch_up else self.partition_window
+
+    @property
+    def validation_window(self) -> tuple[datetime, datetime] | None:
+        """The landing window whose rows the suites of the raw tables validate (with every row
+        not validated yet); None: every row, as the dbt tests of a full refresh."""
+        return None if self.full_refresh else self.partition_window
+
+    def dbt_build_args(self) -> list[str]:
+        return dbt_build_args(self.build_window, full_refresh=self.full_refresh)

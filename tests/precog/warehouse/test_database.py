@@ -9,7 +9,7 @@ import sys
 import psycopg2
 import pytest
 
-from precog.warehouse import database
+from precog.warehouse import database, embedded
 
 
 def precog(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
@@ -35,10 +35,10 @@ def test_embedded_default_starts_serves_and_stops(tmp_path, monkeypatch):
             assert cursor.fetchone()[0] >= 9
         assert database.warehouse() == target  # idempotent start: same server
     finally:
-        assert database.stop_embedded()
+        assert embedded.stop()
     with pytest.raises(database.DatabaseError, match="not running"):
         database.warehouse(start=False)
-    assert not database.stop_embedded()
+    assert not embedded.stop()
 
 
 def test_pghost_selects_an_external_server(warehouse, monkeypatch):
