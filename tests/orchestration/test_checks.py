@@ -199,43 +199,22 @@ def test_suites_pass_on_a_desk_then_fail_on_bad_input(defs, cursor):
         " from (select *, row_number() over (order by trade_id) as n from raw.trades) as t"
         " where n <= 60"
     )
-    # A mart is broken (its unique index keeps duplicates out): two values out of range.
-    cursor.execute(
-        "update marts.mv_model_accuracy set brier_score = 1.5"
-        " where (model_id, league) = (select model_id, league from marts.mv_model_accuracy"
-        " order by model_id, league limit 1)"
-    )
-    cursor.execute(
-        "update marts.mv_model_accuracy set n_forecasts = 0"
-        " where (model_id, league) = (select model_id, league from marts.mv_model_accuracy"
-        " order by model_id desc, league limit 1)"
-    )
-    # A mart the warehouse has not built.
-    cursor.execute("drop table marts.mv_ab_test_results")
+    # A landing table the warehouse lacks: its suite says so.
+    cursor.execute("drop table raw.positions cascade")
 
-    raw, mart, missing, fine = (
+    raw, missing = (
         dg.AssetCheckKey(key("raw", "trades"), GX),
-        dg.AssetCheckKey(key("marts", "mv_model_accuracy"), GX),
-        dg.AssetCheckKey(key("marts", "mv_ab_test_results"), GX),
-        dg.AssetCheckKey(key("marts", "performance_tracking"), GX),
+        dg.AssetCheckKey(key("raw", "positions"), GX),
     )
-    found = evaluate(defs, raw, mart, missing, fine)
+    found = evaluate(defs, raw, missing)
 
     assert not found[raw].passed and found[raw].severity == WARN
     assert gx_failures(found[raw]) == {"column_values_to_be_between(price)": 60}
     assert found[raw].metadata["unexpected_rows"].value == 60
+    assert "1 of 6 expectations failed" in found[raw].description
 
-    assert not found[mart].passed and found[mart].severity == ERROR
-    assert gx_failures(found[mart]) == {
-        "column_values_to_be_between(n_forecasts)": 1,
-        "column_values_to_be_between(brier_score)": 1,
-    }
-    assert "2 of 9 expectations failed" in found[mart].description
-
-    assert not found[missing].passed and found[missing].severity == ERROR
-    assert "marts.mv_ab_test_results does not exist" in found[missing].description
-
-    assert found[fine].passed
+    assert not found[missing].passed and found[missing].severity == WARN
+    assert "raw.positions does not exist" in found[missing].description
 
 
 def let_time_pass(cursor, hours: int) -> None:

@@ -10,9 +10,10 @@ Expectations are written as data (the GX expectation type without its `expect_` 
 arguments, https://greatexpectations.io/expectations/), so that loading the definitions does not
 import Great Expectations; a unit test builds every one of them with GX.
 
-Severity: `raw` is a landing zone where rows that break the contract legitimately land (dbt
-quarantines them, DESIGN.md "Bad input"), so its suites tolerate a few (`mostly`) and only warn;
-a mart failing its suite is an error, reported on the asset the dashboards read.
+Great Expectations validates the raw landing tables, which no dbt test reads; the marts are
+dbt's: their contracts and data tests (models/marts/*.yml) check keys, sets and ranges. `raw` is
+a landing zone where rows that break the contract legitimately land (dbt quarantines them,
+docs/DESIGN.md "Bad input"), so its suites tolerate a few (`mostly`) and only warn.
 """
 
 from __future__ import annotations
@@ -77,12 +78,6 @@ def _in_set(column: str, values: list[str], **kw: Any) -> Expectation:
     return expect("column_values_to_be_in_set", column=column, value_set=values, **kw)
 
 
-def _unique(*columns: str) -> Expectation:
-    if len(columns) == 1:
-        return expect("column_values_to_be_unique", column=columns[0])
-    return expect("compound_columns_to_be_unique", column_list=list(columns))
-
-
 def _not_empty() -> Expectation:
     return expect("table_row_count_to_be_between", min_value=1)
 
@@ -110,147 +105,6 @@ SUITES: Mapping[str, Suite] = {
             _in_set("side", ["yes", "no"], mostly=RAW_MOSTLY),
             _in_set("status", ["open", "monitoring", "exited", "settled"], mostly=RAW_MOSTLY),
             _between("entry_price", 0, 1, mostly=RAW_MOSTLY),
-        ),
-    ),
-    # The marts: their keys, sets and ranges (models/marts/*.yml), and not empty after a build.
-    "marts.performance_tracking": Suite(
-        description="P&L at the eight levels: one row per bucket and dimensions, sane components.",
-        severity=ERROR,
-        expectations=(
-            _not_empty(),
-            _unique(
-                "aggregation_level",
-                "period_start",
-                "trade_id",
-                "strategy_id",
-                "model_id",
-                "league",
-                "market_type",
-            ),
-            _in_set(
-                "aggregation_level",
-                [
-                    "trade",
-                    "hourly",
-                    "daily",
-                    "weekly",
-                    "monthly",
-                    "quarterly",
-                    "yearly",
-                    "all_time",
-                ],
-            ),
-            expect("column_values_to_not_be_null", column="strategy_id"),
-            expect("column_values_to_not_be_null", column="model_id"),
-            _between("total_trades", 1),
-            expect(
-                "column_pair_values_a_to_be_greater_than_b",
-                column_A="total_trades",
-                column_B="closed_trades",
-                or_equal=True,
-            ),
-            _between("win_rate", 0, 1),
-            _between("fees", 0),
-            _between("gross_profit", 0),
-            _between("gross_loss", None, 0),
-            _between("max_drawdown", 0),
-            _between("profit_factor", 0),
-        ),
-    ),
-    "marts.mv_model_accuracy": Suite(
-        description="Model accuracy dashboard: one row per model and league, scores in range.",
-        severity=ERROR,
-        expectations=(
-            _not_empty(),
-            _unique("model_id", "league"),
-            _between("n_forecasts", 1),
-            _between("base_rate", 0, 1),
-            _between("brier_score", 0, 1),
-            _between("log_loss", 0),
-            _between("ece", 0, 1),
-            _between("mce", 0, 1),
-            _between("spiegelhalter_p", 0, 1),
-        ),
-    ),
-    "marts.model_calibration_metrics": Suite(
-        description="Calibration metrics: one row per model, league and window, scores in range.",
-        severity=ERROR,
-        expectations=(
-            _not_empty(),
-            _unique("model_id", "league", "calibration_window"),
-            _in_set("calibration_window", ["all_time", "last_30d"]),
-            _between("n_forecasts", 1),
-            _between("base_rate", 0, 1),
-            _between("brier_score", 0, 1),
-            _between("uncertainty", 0, 0.25),
-            _between("ece", 0, 1),
-            _between("mce", 0, 1),
-            _between("spiegelhalter_p", 0, 1),
-        ),
-    ),
-    "marts.mv_ab_test_results": Suite(
-        description="A/B results dashboard: one row per experiment, metric and test.",
-        severity=ERROR,
-        # No row count: a desk running no experiment has none, legitimately.
-        expectations=(
-            _unique("experiment_name", "metric", "test"),
-            _in_set("metric", ["assignment", "win_rate", "pnl_per_trade", "pnl_per_market"]),
-            _in_set("role", ["guardrail", "primary", "secondary", "diagnostic"]),
-            _between("p_value", 0, 1),
-            _between("p_adjusted", 0, 1),
-            _between("n_control_markets", 0),
-            _between("n_treatment_markets", 0),
-        ),
-    ),
-    "marts.mv_current_positions": Suite(
-        description="Positions held now: one row per position, priced within [0, 1].",
-        severity=ERROR,
-        # No row count: a desk may hold nothing between games.
-        expectations=(
-            _unique("position_id"),
-            _in_set("position_status", ["open", "monitoring"]),
-            _in_set("side", ["yes", "no"]),
-            _between("open_quantity", 0, None, strict_min=True),
-            _between("average_entry_price", 0, 1),
-            _between("current_price", 0, 1),
-        ),
-    ),
-    "marts.mv_daily_pnl": Suite(
-        description="Daily P&L: one row per day and dimensions, rates and drawdowns in range.",
-        severity=ERROR,
-        expectations=(
-            _not_empty(),
-            _unique("pnl_date", "strategy_id", "model_id", "league", "market_type"),
-            _between("total_trades", 1),
-            _between("win_rate", 0, 1),
-            _between("fees", 0),
-            _between("max_drawdown", 0),
-            _between("drawdown", 0),
-        ),
-    ),
-    "marts.mv_strategy_performance": Suite(
-        description="Strategy versions compared: one row per version, league and market type.",
-        severity=ERROR,
-        expectations=(
-            _not_empty(),
-            _unique("strategy_id", "league", "market_type"),
-            _between("total_trades", 1),
-            _between("win_rate", 0, 1),
-            _between("profit_factor", 0),
-            _between("max_drawdown", 0),
-        ),
-    ),
-    "marts.mv_market_edges": Suite(
-        description="Market overview: one row per market in play and model, quotes in [0, 1].",
-        severity=ERROR,
-        # No row count: between seasons no market may be in play.
-        expectations=(
-            _unique("market_id", "model_id"),
-            _in_set("market_status", ["open", "closed"]),
-            _between("predicted_prob", 0, 1),
-            _between("yes_bid", 0, 1),
-            _between("yes_ask", 0, 1),
-            _between("market_type_win_rate", 0, 1),
         ),
     ),
 }

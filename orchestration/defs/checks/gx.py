@@ -204,7 +204,7 @@ def _suite_check(key: dg.AssetKey, relation: str, suite: Suite) -> dg.AssetCheck
         asset=key,
         name=CHECK_NAME,
         description=f"Great Expectations suite of {relation}: {suite.description}",
-        # A mart failing its suite stops whatever reads it in the same run.
+        # A suite of error severity stops whatever reads its relation in the same run.
         blocking=suite.severity == dg.AssetCheckSeverity.ERROR,
         metadata={"relation": relation, "expectations": len(suite.expectations)},
     )
