@@ -305,7 +305,8 @@ def test_a_partitioned_run_validates_the_raw_rows_that_landed(warehouse, cursor)
     """A raw suite on a landing window sees the rows that landed in the window or since the
     capture before the last one the pipeline processed, and every copy of their trade_ids; the
     rows validated before are not read again."""
-    from orchestration.defs.checks.gx import LANDING_WINDOWS, landed_condition, summarize, validate
+    from orchestration.defs.checks.gx import LANDING_WINDOWS, summarize, validate
+    from precog.warehouse.bookkeeping import landed_condition
 
     start, end = datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 1, 11, tzinfo=UTC)
     assert landed_condition(cursor, start, end) is None  # no change log: everything

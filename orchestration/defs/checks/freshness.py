@@ -33,13 +33,13 @@ from orchestration.defs.checks.manifest import (
     sources_with_freshness,
 )
 from orchestration.defs.resources import WarehouseResource
+from precog.warehouse.bookkeeping import CHANGE_LOG, oldest_unprocessed
 
 CHECK_NAME = "freshness"
 FRESHNESS_INTERVAL = timedelta(minutes=15)
 
 # The change log every incremental model processes (models/intermediate/int_position_changes.sql),
 # and the incremental models whose lag is checked, each with the source whose freshness applies.
-CHANGE_LOG = "intermediate.int_position_changes"
 ROLLUP_LAG: Mapping[str, str] = {"intermediate.int_pnl_hourly": "raw.trades"}
 
 
@@ -147,38 +147,6 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
-def oldest_unprocessed(cursor, model: str, change_log: str, raw_tables: list[str]):
-    """(processed_through, oldest_pending_loaded_at, now) of an incremental model: every raw row
-    that landed before processed_through is reflected in it; the oldest one after is pending."""
-    cursor.execute(
-        "select captured_through from precog_meta.build_watermarks where model = %s",
-        (model.split(".")[-1],),
-    )
-    row = cursor.fetchone()
-    through = None
-    if row is not None:
-        cursor.execute(
-            sql.SQL("select max(complete_before) from {} where captured_at <= %s").format(
-                _identifier(change_log)
-            ),
-            (row[0],),
-        )
-        through = cursor.fetchone()[0]
-    # Literal bounds, one index range scan per table (their loaded_at indexes).
-    pending = sql.SQL(" union all ").join(
-        sql.SQL("select min(loaded_at) from {} where loaded_at >= %(through)s").format(
-            _identifier(table)
-        )
-        for table in raw_tables
-    )
-    cursor.execute(
-        sql.SQL("select min(oldest), now() from ({}) as pending (oldest)").format(pending),
-        {"through": "-infinity" if through is None else through},
-    )
-    oldest, now = cursor.fetchone()
-    return through, oldest, now
-
-
 def rollup_freshness_checks(
     manifest: Mapping[str, Any], rollups: Mapping[str, str] = ROLLUP_LAG
 ) -> list[dg.AssetChecksDefinition]:
@@ -221,7 +189,7 @@ def _rollup_check(
         connection = warehouse.connect()
         try:
             with connection, connection.cursor() as cursor:
-                through, oldest, now = oldest_unprocessed(cursor, model, CHANGE_LOG, raw_tables)
+                through, oldest, now = oldest_unprocessed(cursor, model, raw_tables)
         finally:
             connection.close()
         metadata = {

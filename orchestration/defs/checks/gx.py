@@ -18,7 +18,6 @@ suite validates its whole relation.
 import logging
 import time
 from collections.abc import Mapping
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -28,6 +27,7 @@ from orchestration.defs.checks.expectations import SUITES, Expectation, Suite, d
 from orchestration.defs.checks.manifest import asset_key, find_relation, load_manifest
 from orchestration.defs.dbt.partitions import RunScope
 from orchestration.defs.resources import WarehouseResource
+from precog.warehouse.bookkeeping import landed_condition
 
 CHECK_NAME = "great_expectations"
 
@@ -69,27 +69,6 @@ LANDING_WINDOWS: Mapping[str, str] = {
 }
 # Expectations on the whole table, not evaluated on a landing window.
 TABLE_LEVEL = frozenset({"table_row_count_to_be_between"})
-CHANGE_LOG = "intermediate.int_position_changes"
-
-
-def landed_condition(cursor, start: datetime, end: datetime) -> str | None:
-    """The rows a run of partition window [start, end) validates, as a condition on loaded_at:
-    those that landed in the window or may not have been validated yet (the same rule as the dbt
-    tests of staging, macros/quarantine.sql); None (validate everything) before the pipeline has
-    processed any change."""
-    cursor.execute("select to_regclass(%s) is not null", (CHANGE_LOG,))
-    if not cursor.fetchone()[0]:
-        return None
-    cursor.execute(
-        f"select max(complete_before) from {CHANGE_LOG} where captured_at < ("
-        "select captured_through from precog_meta.build_watermarks where model = 'int_trade_pnl')"
-    )
-    since = cursor.fetchone()[0]
-    if since is None:
-        return None
-    return cursor.mogrify(
-        "(loaded_at >= %s or (loaded_at >= %s and loaded_at < %s))", (since, start, end)
-    ).decode()
 
 
 def validate(relation: str, suite: Suite, sqlalchemy_url: str, where: str | None = None):

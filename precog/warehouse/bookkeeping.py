@@ -1,0 +1,143 @@
+"""What the pipeline has processed, read from its bookkeeping: the change log
+(intermediate.int_position_changes), each incremental model's watermark
+(precog_meta.build_watermarks, written by macros/incremental.sql) and the last complete run
+(precog_meta.last_complete_run). The one Python home of "what this run must process"; its dbt
+home is macros/incremental.sql, whose rules these queries follow.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from psycopg2 import sql
+
+from precog.warehouse.database import RAW_TABLES
+
+CHANGE_LOG = "intermediate.int_position_changes"
+# The raw tables a row can land in alone (trade_import_lines always lands with its trade).
+LANDING_TABLES = [table for table in RAW_TABLES if table != "trade_import_lines"]
+
+
+def _change_log_exists(cursor) -> bool:
+    cursor.execute("select to_regclass(%s) is not null", (CHANGE_LOG,))
+    return cursor.fetchone()[0]
+
+
+def processed_through(cursor, model: str) -> datetime | None:
+    """Every raw row that landed before this time is reflected in incremental model `model`
+    (the change log capture its watermark has reached); None if it has processed nothing."""
+    if not _change_log_exists(cursor):
+        return None
+    cursor.execute(
+        f"select max(complete_before) from {CHANGE_LOG} where captured_at <= ("
+        "select captured_through from precog_meta.build_watermarks where model = %s)",
+        (model,),
+    )
+    return cursor.fetchone()[0]
+
+
+def unvalidated_since(cursor) -> datetime | None:
+    """Rows that landed from this time may not have been validated yet: one change log capture
+    before the last one int_trade_pnl has processed (the rule of the dbt tests of staging,
+    macros/test_windows.sql); None when nothing has been processed (validate everything)."""
+    if not _change_log_exists(cursor):
+        return None
+    cursor.execute(
+        f"select max(complete_before) from {CHANGE_LOG} where captured_at < ("
+        "select captured_through from precog_meta.build_watermarks where model = 'int_trade_pnl')"
+    )
+    return cursor.fetchone()[0]
+
+
+def landed_condition(cursor, start: datetime, end: datetime) -> str | None:
+    """The rows a run of partition window [start, end) validates, as a condition on loaded_at:
+    those that landed in the window or may not have been validated yet (the same rule as the dbt
+    tests of staging, macros/quarantine.sql); None (validate everything) before the pipeline has
+    processed any change."""
+    since = unvalidated_since(cursor)
+    if since is None:
+        return None
+    return cursor.mogrify(
+        "(loaded_at >= %s or (loaded_at >= %s and loaded_at < %s))", (since, start, end)
+    ).decode()
+
+
+def oldest_unprocessed(cursor, model: str, raw_tables: list[str]):
+    """(processed_through, oldest_pending_loaded_at, now) of an incremental model: every raw row
+    that landed before processed_through is reflected in it; the oldest one after is pending."""
+    through = processed_through(cursor, model.split(".")[-1])
+    # Literal bounds, one index range scan per table (their loaded_at indexes).
+    pending = sql.SQL(" union all ").join(
+        sql.SQL("select min(loaded_at) from {} where loaded_at >= %(through)s").format(
+            sql.Identifier(*table.split("."))
+        )
+        for table in raw_tables
+    )
+    cursor.execute(
+        sql.SQL("select min(oldest), now() from ({}) as pending (oldest)").format(pending),
+        {"through": "-infinity" if through is None else through},
+    )
+    oldest, now = cursor.fetchone()
+    return through, oldest, now
+
+
+@dataclass(frozen=True)
+class WarehouseState:
+    """What a run processes: every raw row landed before `complete_before` (the start of the
+    oldest transaction then open, as the change log's watermark), the raw tables' files, and
+    the project's checksum."""
+
+    complete_before: object
+    raw_files: dict[str, int]
+    project_checksum: str
+
+
+def current_state(cursor, project_checksum: str) -> WarehouseState:
+    """What a run now would process; `project_checksum` identifies the code it runs."""
+    cursor.execute(
+        "select coalesce(min(xact_start), statement_timestamp()) from pg_stat_activity"
+        " where backend_type = 'client backend' and pid <> pg_backend_pid()"
+    )
+    complete_before = cursor.fetchone()[0]
+    cursor.execute(
+        "select relname, pg_relation_filenode(oid) from pg_class"
+        " where relnamespace = 'raw'::regnamespace and relname = any(%s)",
+        (list(RAW_TABLES),),
+    )
+    return WarehouseState(complete_before, dict(cursor.fetchall()), project_checksum)
+
+
+def nothing_new(cursor, state: WarehouseState) -> bool:
+    """Whether the last successful run saw everything `state` holds."""
+    cursor.execute(
+        "select complete_before, raw_files, project_checksum from precog_meta.last_complete_run"
+    )
+    last = cursor.fetchone()
+    if last is None or last[1] != state.raw_files or last[2] != state.project_checksum:
+        return False
+    landed = sql.SQL(" union all ").join(
+        sql.SQL("(select 1 from raw.{} where loaded_at >= %(since)s limit 1)").format(
+            sql.Identifier(table)
+        )
+        for table in LANDING_TABLES
+    )
+    cursor.execute(sql.SQL("select exists ({})").format(landed), {"since": last[0]})
+    return not cursor.fetchone()[0]
+
+
+def record_success(cursor, state: WarehouseState) -> None:
+    cursor.execute(
+        "insert into precog_meta.last_complete_run"
+        " (complete_before, raw_files, project_checksum) values (%s, %s, %s)"
+        " on conflict (id) do update set complete_before = excluded.complete_before,"
+        " raw_files = excluded.raw_files, project_checksum = excluded.project_checksum,"
+        " finished_at = now()",
+        (state.complete_before, json.dumps(state.raw_files), state.project_checksum),
+    )
+
+
+def forget_last_run(cursor) -> None:
+    """The next run must run, whatever happens to this one (killed, failed)."""
+    cursor.execute("delete from precog_meta.last_complete_run")
