@@ -24,9 +24,10 @@ from typing import Any
 import pytest
 
 from orchestration.defs.dbt.partitions import reporting_timezone
+from precog import PROJECT_ROOT
 from precog.dbt_runner import dbt_env
 from precog.warehouse import database
-from precog.warehouse.database import PROJECT_ROOT
+from tests.helpers import precog
 
 BIN = Path(sys.executable).parent  # this environment's dagster-webserver and dagster-daemon
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make chromium` installs it
@@ -184,16 +185,6 @@ def dagster(warehouse, tmp_path) -> Iterator[Dagster]:
         print(dagster.log_tails())
 
 
-def _precog(warehouse, *args: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "precog.cli", *args],
-        capture_output=True,
-        text=True,
-        env=dbt_env(warehouse),
-    )
-    assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
-
-
 LAUNCH_BACKFILL = """
 mutation ($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
@@ -293,7 +284,7 @@ def _chromium(url: str, profile: Path, *action: str) -> subprocess.Popen:
 
 
 def test_backfill_through_webserver_and_daemon(warehouse, cursor, dagster, tmp_path):
-    _precog(warehouse, "simulate", "--trades", "3000", "--seed", "3", "--end", "2026-02-01")
+    precog(warehouse, "simulate", "--trades", "3000", "--seed", "3", "--end", "2026-02-01")
 
     backfill_id, backfill = _launch_and_wait(dagster)
 
