@@ -18,6 +18,10 @@
 {#- Staging model: (raw table whose landed rows name the keys, key columns). -#}
 {% macro landing_window_keys() -%}
     {%- do return({
+        'base_trades': ('trades', ['position_id']),
+        'base_positions': ('positions', ['position_id']),
+        'base_markets': ('markets', ['market_id']),
+        'base_edges': ('edges', ['market_id', 'model_id']),
         'stg_trades': ('trades', ['position_id']),
         'stg_position_versions': ('positions', ['position_id']),
         'stg_positions': ('positions', ['position_id']),

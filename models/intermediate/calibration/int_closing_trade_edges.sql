@@ -5,6 +5,7 @@
 {{ config(materialized='view') }}
 
 select
+    trades.trade_id,
     trades.model_id,
     trades.strategy_id,
     trades.position_id,
