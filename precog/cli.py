@@ -17,11 +17,9 @@ class CommandError(RuntimeError):
 
 
 def _use_warehouse() -> database.Warehouse:
-    """Start (if embedded) and migrate the warehouse, and point child processes at it."""
-    target = database.prepare()
-    os.environ.update(target.libpq_env())
-    os.environ.update(target.dagster_env())
-    return target
+    """The warehouse, started (if embedded) and migrated. Nothing is exported: every part
+    resolves it by the same rule (precog/warehouse/database.py), dbt's processes included."""
+    return database.prepare()
 
 
 def _timestamp(text: str) -> datetime:

@@ -61,10 +61,34 @@ def first_failure(result: dg.ExecuteInProcessResult) -> str:
     return "failed (no step failed: see the log above)"
 
 
+def dagster_instance(target: database.Warehouse) -> dg.DagsterInstance:
+    """The project's Dagster instance (dagster.yaml, the project root as DAGSTER_HOME) on the
+    warehouse's server, given its settings directly rather than through the environment: runs
+    show in the UI's history of the same instance."""
+    from dagster._core.instance.ref import InstanceRef
+
+    settings = target.dagster_env()
+    overrides = {
+        "storage": {"postgres": {"postgres_url": settings["DAGSTER_POSTGRES_URL"]}},
+        "local_artifact_storage": {
+            "module": "dagster._core.storage.root",
+            "class": "LocalArtifactStorage",
+            "config": {"base_dir": settings["DAGSTER_ARTIFACTS_DIR"]},
+        },
+        "compute_logs": {
+            "module": "dagster._core.storage.local_compute_log_manager",
+            "class": "LocalComputeLogManager",
+            "config": {"base_dir": settings["DAGSTER_COMPUTE_LOGS_DIR"]},
+        },
+    }
+    return dg.DagsterInstance.from_ref(
+        InstanceRef.from_dir(settings["DAGSTER_HOME"], overrides=overrides)
+    )
+
+
 def run(full_refresh: bool = False) -> RunOutcome:
     target = database.warehouse()
-    # The project's instance (dagster.yaml in DAGSTER_HOME): runs show in the UI's history.
-    with dg.DagsterInstance.get() as instance:
+    with dagster_instance(target) as instance:
         orphans = run_health.fail_orphaned_runs(instance)
         with database.transaction(target) as cursor:
             state = bookkeeping.current_state(cursor, project_checksum())
