@@ -15,6 +15,9 @@ from orchestration.defs.dbt.partitions import (
     landing_window_vars,
 )
 
+# A run builds and tests the data; the unit tests of the SQL are CI's (test_pipeline.py).
+BUILD = ["build", "--exclude-resource-type", "unit_test"]
+
 
 def test_an_hour_partition_is_a_half_open_landing_window():
     window = dg.HourlyPartitionsDefinition(
@@ -50,7 +53,7 @@ def test_a_backfill_range_is_one_window():
     first = partitions.time_window_for_partition_key("2026-11-20-22:00")
     last = partitions.time_window_for_partition_key("2026-11-21-03:00")
     args = dbt_build_args((first.start, last.end))
-    assert args[:2] == ["build", "--vars"]
+    assert args[:4] == [*BUILD, "--vars"]
     assert json.loads(args[2]) == {
         "loaded_from": "2026-11-20T22:00:00+00:00",
         "loaded_to": "2026-11-21T04:00:00+00:00",
@@ -58,8 +61,8 @@ def test_a_backfill_range_is_one_window():
 
 
 def test_full_refresh_and_no_window():
-    assert dbt_build_args() == ["build"]
-    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
+    assert dbt_build_args() == BUILD
+    assert dbt_build_args(full_refresh=True) == [*BUILD, "--full-refresh"]
 
 
 def test_windows_must_be_aware_and_non_empty():
@@ -79,8 +82,8 @@ def test_the_run_scope_is_decided_once_for_dbt_and_the_suites():
     # `precog run` catches up on what landed since the last run; its suites read its hour.
     catch_up = RunScope(window, catch_up=True)
     assert catch_up.build_window is None and catch_up.validation_window == window
-    assert catch_up.dbt_build_args() == ["build"]
+    assert catch_up.dbt_build_args() == BUILD
     # A full refresh rebuilds and checks everything, dbt and Great Expectations alike.
     full = RunScope(window, full_refresh=True)
     assert full.build_window is None and full.validation_window is None
-    assert full.dbt_build_args() == ["build", "--full-refresh"]
+    assert full.dbt_build_args() == [*BUILD, "--full-refresh"]
