@@ -3,6 +3,7 @@ the bench and the tests; the Dagster resource is orchestration/defs/dbt/resource
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -47,7 +48,21 @@ def run_dbt(
 
 
 def prepare_manifest() -> None:
-    """Parse the project into target/manifest.json, which the Dagster definitions load."""
-    result = run_dbt(["parse", "--quiet"])
-    if result.returncode != 0:
-        raise RuntimeError(f"dbt parse failed: {(result.stdout + result.stderr).strip()}")
+    """Parse the project into target/manifest.json, which the Dagster definitions load.
+
+    One parse at a time (a lock), into a folder of its own that keeps dbt's partial parsing, and
+    the manifest swapped in whole (a rename): a process reading target/manifest.json while
+    another parses never sees half a file. dbt's partial parsing state goes beside it, where
+    dagster-dbt copies it from into each invocation's target folder.
+    """
+    parse_dir = MANIFEST_PATH.parent / "parse"
+    parse_dir.mkdir(parents=True, exist_ok=True)
+    with (parse_dir / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = run_dbt(["parse", "--quiet"], target_path=parse_dir)
+        if result.returncode != 0:
+            raise RuntimeError(f"dbt parse failed: {(result.stdout + result.stderr).strip()}")
+        for name in ("manifest.json", "partial_parse.msgpack"):
+            staged = MANIFEST_PATH.with_name(f".{name}.{os.getpid()}")
+            shutil.copyfile(parse_dir / name, staged)
+            os.replace(staged, MANIFEST_PATH.with_name(name))

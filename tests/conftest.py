@@ -12,6 +12,8 @@ import pytest
 from precog.dbt_runner import prepare_manifest
 from precog.warehouse import database, embedded
 
+SERVER_WAS_RUNNING = pytest.StashKey[bool]()
+
 
 def _create(name: str) -> database.Warehouse:
     os.environ["PGDATABASE"] = name
@@ -27,12 +29,18 @@ def _drop(target: database.Warehouse) -> None:
         database.drop_database(target, name)
 
 
-@pytest.fixture(scope="session", autouse=True)
-def embedded_server_lifetime() -> Iterator[None]:
-    """Leave the embedded server as the session found it: stop it if the tests started it."""
-    was_running = database.is_external() or embedded.postmaster() is not None
-    yield
-    if not was_running:
+def pytest_configure(config: pytest.Config) -> None:
+    """Leave the embedded server as the session found it: the session that started it stops it.
+    (With pytest-xdist, the controlling process decides, after every worker has finished.)"""
+    if not hasattr(config, "workerinput"):
+        config.stash[SERVER_WAS_RUNNING] = (
+            database.is_external() or embedded.postmaster() is not None
+        )
+        database.warehouse()  # started once, before any worker needs it
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(SERVER_WAS_RUNNING, True) is False:
         embedded.stop()
 
 

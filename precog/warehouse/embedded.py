@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import warnings
 from pathlib import Path
@@ -36,6 +37,8 @@ def postmaster():
 
 
 def start():
+    """The running server, started (and created, the first time) if need be. Processes starting
+    it at once take turns (a lock beside its data): one creates it, the others find it up."""
     running = postmaster()
     if running is not None:
         return running
@@ -43,11 +46,16 @@ def start():
         import pgserver
 
         pgdata().mkdir(parents=True, exist_ok=True)
-        # cleanup_mode=None: the server outlives this process until `precog db stop`.
-        server = pgserver.get_server(pgdata(), cleanup_mode=None)
-        info = server.get_postmaster_info()
-        _tune(info)
-        return info
+        with (data_dir() / ".start.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            running = postmaster()
+            if running is not None:
+                return running
+            # cleanup_mode=None: the server outlives this process until `precog db stop`.
+            server = pgserver.get_server(pgdata(), cleanup_mode=None)
+            info = server.get_postmaster_info()
+            _tune(info)
+            return info
     except Exception as error:  # pgserver raises bare subprocess and OS errors
         log = pgdata() / "log"
         raise EmbeddedServerError(

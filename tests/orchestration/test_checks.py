@@ -171,9 +171,7 @@ def test_suites_pass_on_a_desk_then_fail_on_bad_input(defs, cursor):
     assert "dagster/row_count" not in materialized[key("staging", "stg_trades")]  # a view
     assert all(metadata["Execution Duration"].value >= 0 for metadata in materialized.values())
 
-    daily = run_job(defs, "daily")
-    assert daily.success
-    found = {**evaluations(hourly), **evaluations(daily)}
+    found = evaluations(hourly)  # the suites are the raw tables', run with each hourly run
     suite_keys = {k for k in found if k.name == GX}
     # Every declared suite ran, on its relation's asset (a new entry in SUITES is tested here).
     manifest = load_manifest()

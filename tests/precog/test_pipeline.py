@@ -7,7 +7,7 @@ from precog.dbt_runner import run_dbt
 from tests.helpers import precog
 
 
-def test_simulate_bad_rows_and_run(warehouse, cursor):
+def test_simulate_bad_rows_and_run(warehouse, cursor, tmp_path):
     precog(warehouse, "simulate", "--trades", "3000", "--seed", "3", "--end", "2026-02-01")
     printed = precog(warehouse, "simulate", "--bad-rows", "27").stdout
     counts = {
@@ -43,9 +43,25 @@ def test_simulate_bad_rows_and_run(warehouse, cursor):
         cursor.execute(f"select count(distinct model_id) from marts.{relation}")
         assert cursor.fetchone()[0] == 3, relation
 
+    # The A/B analysis wrote both experiments, each at once (one computed_at), and the dbt mart
+    # downstream of it serves those very rows (Dagster ran it after the Python asset).
+    cursor.execute(
+        "select experiment_name, count(*), min(computed_at) = max(computed_at)"
+        " from marts.ab_test_results group by 1 order by 1"
+    )
+    assert cursor.fetchall() == [
+        ("steady_edge_aa", 10, True),
+        ("value_hunter_model_upgrade", 10, True),
+    ]
+    cursor.execute(
+        "select count(*) from marts.mv_ab_test_results"
+        " join marts.ab_test_results using (experiment_name, metric, test, computed_at)"
+    )
+    assert cursor.fetchone()[0] == 20
+
     # The dbt unit tests (the SQL of the rollups, quarantine and calibration on fixed rows):
     # a run leaves them out, CI runs them here, on the warehouse the run built.
-    unit = run_dbt(["test", "--select", "test_type:unit"], warehouse)
+    unit = run_dbt(["test", "--select", "test_type:unit"], warehouse, tmp_path)
     assert unit.returncode == 0, unit.stdout[-3000:]
     done = unit.stdout.strip().splitlines()[-1]
     assert "ERROR=0" in done and "TOTAL=0" not in done, done

@@ -433,56 +433,6 @@ def test_the_planted_difference_is_detected_and_the_aa_is_not(
         assert rows[(experiment, "assignment", "srm_chi2")][2] is False
 
 
-def test_the_jobs_write_both_experiments(warehouse, cursor, monkeypatch):
-    """The hourly then the daily job in process, as `precog run` runs them. mv_ab_test_results
-    is a dbt model downstream of the Python asset, itself downstream of dbt models: Dagster
-    splits the daily dbt multi-asset into steps around the Python asset."""
-    import dagster as dg
-
-    from precog.dbt_runner import prepare_manifest
-
-    for name, value in warehouse.libpq_env().items():  # the resource exports these: restore them
-        monkeypatch.setenv(name, value)
-    simulator.simulate_history(trades=3000, seed=3, end=datetime(2026, 2, 1, tzinfo=UTC))
-    prepare_manifest()
-    from orchestration.definitions import defs
-
-    instance = dg.DagsterInstance.ephemeral()
-    for name in ("hourly", "daily"):
-        job = defs().resolve_job_def(name)
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=job.partitions_def.get_last_partition_key(),
-            raise_on_error=False,
-        )
-        assert result.success, name
-    step_of = {e.asset_key: e.step_key for e in result.get_asset_materialization_events()}
-    finished = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"]
-    inputs, analysis, mart = (
-        finished.index(step_of[dg.AssetKey(key)])
-        for key in (
-            ["intermediate", "int_ab_market_outcomes"],
-            ["marts", "ab_test_results"],
-            ["marts", "mv_ab_test_results"],
-        )
-    )
-    assert inputs < analysis < mart
-
-    cursor.execute(
-        "select experiment_name, count(*), min(computed_at) = max(computed_at)"
-        " from marts.ab_test_results group by 1 order by 1"
-    )
-    assert cursor.fetchall() == [
-        ("steady_edge_aa", 10, True),
-        ("value_hunter_model_upgrade", 10, True),
-    ]
-    cursor.execute(
-        "select count(*) from marts.mv_ab_test_results"
-        " join marts.ab_test_results using (experiment_name, metric, test, computed_at)"
-    )
-    assert cursor.fetchone()[0] == 20
-
-
 def test_results_are_replaced_whole_per_experiment(warehouse, cursor):
     from precog.stats.ab_io import write_results
 
