@@ -3,7 +3,6 @@ embedded default), in databases created for the test session and dropped after i
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -11,22 +10,9 @@ import pytest
 
 from precog.dbt_runner import prepare_manifest
 from precog.warehouse import database, embedded
+from tests.helpers import create_database, drop_databases
 
 SERVER_WAS_RUNNING = pytest.StashKey[bool]()
-
-
-def _create(name: str) -> database.Warehouse:
-    os.environ["PGDATABASE"] = name
-    target = database.warehouse()
-    database.drop_database(target, name)
-    database.ensure_database(target, name)
-    database.migrate(target)
-    return target
-
-
-def _drop(target: database.Warehouse) -> None:
-    for name in (target.dbname, target.dagster_dbname):
-        database.drop_database(target, name)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -54,9 +40,9 @@ def dbt_manifest() -> None:
 def warehouse(monkeypatch: pytest.MonkeyPatch) -> Iterator[database.Warehouse]:
     """A fresh, migrated, empty database; PGDATABASE points at it while the test runs."""
     monkeypatch.setenv("PGDATABASE", "unused")  # restored after the test
-    target = _create(f"precog_test_{uuid.uuid4().hex[:10]}")
+    target = create_database(f"precog_test_{uuid.uuid4().hex[:10]}")
     yield target
-    _drop(target)
+    drop_databases(target)
 
 
 @pytest.fixture

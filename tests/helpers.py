@@ -4,6 +4,7 @@ a user runs it."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from precog.dbt_runner import dbt_env, run_dbt
+from precog.warehouse import database
 
 LEVELS = {
     "hourly": "hour",
@@ -204,3 +206,22 @@ def precog(warehouse, *args: str) -> subprocess.CompletedProcess[str]:
     )
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     return result
+
+
+# --- databases for tests ----------------------------------------------------------------------
+
+
+def create_database(name: str) -> database.Warehouse:
+    """A fresh, migrated, empty database `name`; PGDATABASE points at it (the caller restores
+    it: a fixture's monkeypatch)."""
+    os.environ["PGDATABASE"] = name
+    target = database.warehouse()
+    database.drop_database(target, name)
+    database.ensure_database(target, name)
+    database.migrate(target)
+    return target
+
+
+def drop_databases(target: database.Warehouse) -> None:
+    for name in (target.dbname, target.dagster_dbname):
+        database.drop_database(target, name)

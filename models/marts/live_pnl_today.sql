@@ -9,7 +9,7 @@
     processed: in the change log beyond int_trade_pnl's watermark, or with trades landed since
     the last capture had seen everything (complete_before). The day's bucket is then composed
     from the trades by the levels' own macro, so after the next runs it equals the daily level. -#}
-{{ config(materialized='view', meta={'partitioning': 'none'}) }}
+{{ config(materialized='view') }}
 
 {%- set day_start = "date_trunc('day', " ~ desk_now() ~ ", " ~ reporting_timezone() ~ ")" %}
 

@@ -2,7 +2,7 @@
     (aggregation_level, period_start, trade_id, dimensions), buckets with at least one trade.
     A view over the level tables, so it is always as current as they are; the derived metrics
     come from each row's own components (macros/rollups.sql, derived_metrics). -#}
-{{ config(materialized='view', meta={'partitioning': 'none'}) }}
+{{ config(materialized='view') }}
 {%- set levels = [
     ('hourly', 'int_pnl_hourly'),
     ('daily', 'int_pnl_daily'),

@@ -17,11 +17,10 @@ from decimal import Decimal
 
 import psycopg2
 import pytest
-from conftest import _create, _drop
 
 from precog.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
-from tests.helpers import COMPONENTS, direct_sql, precog
+from tests.helpers import COMPONENTS, create_database, direct_sql, drop_databases, precog
 
 # The desk's history ends, and its clock stands, on a fixed afternoon (UTC) with trades earlier
 # that day: no verdict depends on when the suite runs.
@@ -46,14 +45,14 @@ DASHBOARD_MARTS = [
 def desk():
     """A warehouse with a simulated desk up to DESK_NOW, run through the pipeline."""
     previous = os.environ.get("PGDATABASE")
-    target = _create("precog_test_marts")
+    target = create_database("precog_test_marts")
     try:
         precog(target, "simulate", "--trades", "4000", "--seed", "5", "--end", DESK_NOW)
         trade_one_strategy_with_two_models(target)
         precog(target, "run")
         yield target
     finally:
-        _drop(target)
+        drop_databases(target)
         if previous is None:
             os.environ.pop("PGDATABASE", None)
         else:

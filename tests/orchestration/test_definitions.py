@@ -36,13 +36,12 @@ def test_every_dbt_model_is_an_asset_of_exactly_one_partitioning(defs):
         if node["resource_type"] == "model" and node["package_name"] == "precog"
     }
     groups = [
-        {key.path[-1] for key in assets.keys}
-        for assets in map(dbt_models, ("hourly", "daily", "none"))
+        {key.path[-1] for key in assets.keys} for assets in map(dbt_models, ("hourly", "daily"))
     ]
     assert sum(len(group) for group in groups) == len(set().union(*groups))  # disjoint
     assert {"int_trade_pnl", "int_pnl_hourly", "stg_trades"} <= groups[0]
     assert {"int_pnl_daily", "int_pnl_all_time", "mv_ab_test_results"} <= groups[1]
-    assert {"performance_tracking"} <= groups[2]
+    assert {"performance_tracking", "live_pnl_today"} <= groups[1]
     assert len(set().union(*groups)) == len(models)
 
 
@@ -193,7 +192,7 @@ def test_a_dbt_test_runs_in_the_step_that_builds_its_model(defs):
         for name in job.graph.node_dict
     ]
     dbt_steps = [step for step in steps if step.op.name.startswith("dbt_")]
-    assert len(dbt_steps) >= 3  # split indeed
+    assert len(dbt_steps) == 2  # split around the A/B asset, and no more
     for step in dbt_steps:
         assert {check.asset_key for check in step.check_keys} <= set(step.keys), step.op.name
 

@@ -54,7 +54,7 @@ def test_a_backfill_range_is_one_window():
     last = partitions.time_window_for_partition_key("2026-11-21-03:00")
     args = dbt_build_args((first.start, last.end))
     assert args[:4] == [*BUILD, "--vars"]
-    assert json.loads(args[2]) == {
+    assert json.loads(args[4]) == {
         "loaded_from": "2026-11-20T22:00:00+00:00",
         "loaded_to": "2026-11-21T04:00:00+00:00",
     }

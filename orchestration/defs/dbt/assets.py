@@ -31,7 +31,6 @@ FRESHNESS = {
         warn_window=timedelta(hours=26), fail_window=timedelta(hours=50)
     ),
 }
-FRESHNESS["none"] = FRESHNESS["daily"]
 
 
 class PrecogTranslator(DagsterDbtTranslator):
@@ -50,7 +49,7 @@ class PrecogTranslator(DagsterDbtTranslator):
             return spec.replace_attributes(group_name=props["source_name"])
         if props.get("version") and len(spec.key.path) == 1:
             spec = spec.replace_attributes(key=dg.AssetKey([props["schema"], props["alias"]]))
-        partitioning = props["config"].get("meta", {}).get("partitioning", "none")
+        partitioning = props["config"].get("meta", {}).get("partitioning", "daily")
         return spec.replace_attributes(
             group_name=props["fqn"][1], freshness_policy=FRESHNESS[partitioning]
         )
@@ -126,8 +125,8 @@ DBT_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTI
 
 @cache
 def dbt_models(partitioning: str) -> dg.AssetsDefinition:
-    """The dbt models whose meta `partitioning` is `partitioning` ("hourly", "daily" or
-    "none"), as one multi-asset; a partitioned run or backfill is one `dbt build` over its
+    """The dbt models whose meta `partitioning` is `partitioning` ("hourly" or "daily"), as
+    one multi-asset; a partitioned run or backfill is one `dbt build` over its
     landing window."""
     partitions_def = PARTITIONS[partitioning]
 

@@ -27,9 +27,7 @@ def defs() -> dg.Definitions:
     )
     daily_job = dg.define_asset_job(
         "daily",
-        selection=dg.AssetSelection.assets(
-            dbt_models("daily"), dbt_models("none"), ab_test_results()
-        ),
+        selection=dg.AssetSelection.assets(dbt_models("daily"), ab_test_results()),
         partitions_def=daily_partitions,
         description="The coarser levels, calibration, the A/B analysis and the marts.",
     )
