@@ -225,3 +225,31 @@ def create_database(name: str) -> database.Warehouse:
 def drop_databases(target: database.Warehouse) -> None:
     for name in (target.dbname, target.dagster_dbname):
         database.drop_database(target, name)
+
+
+# --- the command line in a given environment, bounded in time -------------------------------
+
+RUN_TIMEOUT = 900  # seconds: far above a run of a test's desk (about 2 min), far below a hang
+
+
+def precog_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "precog.cli", *args]
+
+
+def run_precog(env: dict[str, str], *args: str, timeout: int = RUN_TIMEOUT) -> str:
+    """`precog ARGS` in environment `env`, bounded in time; its output."""
+    result = subprocess.run(
+        precog_command(*args), env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def assert_equals_a_full_refresh(target: database.Warehouse, tmp_path: Path) -> None:
+    connection = database.connect(target)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        incremental = snapshot(cursor)
+        build(target, tmp_path, "--full-refresh")
+        assert snapshot(cursor) == incremental
+    connection.close()

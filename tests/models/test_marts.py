@@ -24,8 +24,6 @@ from tests.helpers import COMPONENTS, create_database, direct_sql, drop_database
 
 # The desk's history ends, and its clock stands, on a fixed afternoon (UTC) with trades earlier
 # that day: no verdict depends on when the suite runs.
-# One desk for the module (fixture `desk`): its tests run on one worker.
-pytestmark = pytest.mark.xdist_group("marts_desk")
 DESK_NOW = "2026-02-01T18:00:00+00:00"
 # numeric division keeps about 20 significant digits, Python's Decimal 28: a P&L computed on
 # both sides is compared at 12 decimals, far below a cent.

@@ -1,8 +1,7 @@
 """Failure is a normal path. A `precog run` killed mid-build leaves no process behind and does not
 block the next run, which fails it, frees its pool slot, recovers by itself and equals a full
 refresh; so does a run whose database was killed under it. A run with nothing new changes
-nothing. A populated raw is never replaced without being told, and when it is, the next run
-rebuilds it.
+nothing. (Rebuilds owed to a replaced raw or another zone: test_rebuilds.py.)
 
 Each fault is bounded in time: a run that hangs fails the test instead of the suite.
 """
@@ -12,9 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -23,25 +20,18 @@ import pytest
 from dagster._core.launcher import WorkerStatus
 
 from orchestration import run_health
-from precog import simulator
 from precog.dbt_runner import dbt_env
 from precog.warehouse import database, embedded
-from tests.helpers import assert_levels_equal_direct_computation, build, snapshot
+from tests.helpers import (
+    RUN_TIMEOUT,
+    assert_equals_a_full_refresh,
+    assert_levels_equal_direct_computation,
+    precog_command,
+    run_precog,
+    snapshot,
+)
 
 END = "2026-02-01"
-RUN_TIMEOUT = 900  # seconds: far above a run of this desk (about 2 min), far below a hang
-
-
-def precog_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "precog.cli", *args]
-
-
-def precog(env: dict[str, str], *args: str, timeout: int = RUN_TIMEOUT) -> str:
-    result = subprocess.run(
-        precog_command(*args), env=env, capture_output=True, text=True, timeout=timeout
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
 
 
 def start_run(env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -88,21 +78,11 @@ def slots_held(target: database.Warehouse) -> set[str]:
         connection.close()
 
 
-def assert_equals_a_full_refresh(target: database.Warehouse, tmp_path: Path) -> None:
-    connection = database.connect(target)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        incremental = snapshot(cursor)
-        build(target, tmp_path, "--full-refresh")
-        assert snapshot(cursor) == incremental
-    connection.close()
-
-
 def test_a_killed_run_is_failed_and_the_next_run_recovers(warehouse, tmp_path, monkeypatch):
     # Through Dagster in a zone with daylight saving time (hourly and daily partitions in it).
     monkeypatch.setenv("PRECOG_REPORTING_TIMEZONE", "America/New_York")
     env = dbt_env(warehouse)
-    precog(env, "simulate", "--trades", "1500", "--seed", "4", "--end", END)
+    run_precog(env, "simulate", "--trades", "1500", "--seed", "4", "--end", END)
 
     cli = start_run(env, tmp_path / "killed.log")
     dbt = wait_for_dbt_build(cli, tmp_path / "killed.log")
@@ -125,7 +105,7 @@ def test_a_killed_run_is_failed_and_the_next_run_recovers(warehouse, tmp_path, m
         assert health.status == WorkerStatus.FAILED and "is gone" in health.msg
 
     started = time.monotonic()
-    printed = precog(env, "run")
+    printed = run_precog(env, "run")
     print(f"recovery run: {time.monotonic() - started:.1f} s")
     assert f"failed run {stuck[0]}" in printed
     assert dagster_runs(warehouse)[stuck[0]] == "FAILURE"
@@ -142,51 +122,12 @@ def test_a_killed_run_is_failed_and_the_next_run_recovers(warehouse, tmp_path, m
         log_before = cursor.fetchone()[0]
         before = snapshot(cursor)
         runs_before = len(dagster_runs(warehouse))
-        assert "nothing new" in precog(env, "run")
+        assert "nothing new" in run_precog(env, "run")
         cursor.execute("select count(*) from intermediate.int_position_changes")
         assert cursor.fetchone()[0] == log_before
         assert snapshot(cursor) == before
         assert len(dagster_runs(warehouse)) == runs_before
     connection.close()
-
-
-def test_a_populated_raw_is_replaced_only_when_told_and_then_rebuilt(
-    warehouse, cursor, tmp_path, monkeypatch
-):
-    env = dbt_env(warehouse)
-    precog(env, "simulate", "--trades", "1500", "--seed", "4", "--end", END)
-    build(warehouse, tmp_path)  # the levels, in UTC
-    refused = subprocess.run(
-        precog_command("simulate", "--trades", "800", "--seed", "7", "--end", END),
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert refused.returncode == 1
-    assert "--replace" in refused.stderr and "already holds" in refused.stderr
-    cursor.execute("select count(*) from raw.trades")
-    trades = cursor.fetchone()[0]
-    assert trades > 1000  # untouched
-
-    precog(env, "simulate", "--trades", "800", "--seed", "7", "--end", END, "--replace")
-    # ... and the zone changes too (to one with a half-hour offset), through Dagster.
-    monkeypatch.setenv("PRECOG_REPORTING_TIMEZONE", "Asia/Kolkata")
-    precog(dbt_env(warehouse), "run")
-    cursor.execute("select count(*) from staging.stg_trades")
-    assert cursor.fetchone()[0] < trades
-    assert_levels_equal_direct_computation(cursor, "Asia/Kolkata")
-    assert_equals_a_full_refresh(warehouse, tmp_path)
-
-
-def test_a_new_zone_owes_the_incremental_models_a_full_refresh(
-    warehouse, cursor, tmp_path, monkeypatch
-):
-    """However dbt is started: here by hand, incremental by its arguments."""
-    simulator.simulate_history(1500, 4, datetime(2026, 2, 1, tzinfo=UTC), target=warehouse)
-    build(warehouse, tmp_path)  # in UTC
-    monkeypatch.setenv("PRECOG_REPORTING_TIMEZONE", "Asia/Kolkata")
-    build(warehouse, tmp_path)
-    assert_levels_equal_direct_computation(cursor, "Asia/Kolkata")
 
 
 @pytest.mark.skipif(database.is_external(), reason="kills the server: needs a private one")
@@ -197,7 +138,7 @@ def test_a_database_killed_mid_run_gives_one_line_and_the_next_run_recovers(tmp_
     monkeypatch.setenv("PRECOG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("PGDATABASE", "precog")
     env = dict(os.environ)
-    precog(env, "simulate", "--trades", "1500", "--seed", "4", "--end", END)
+    run_precog(env, "simulate", "--trades", "1500", "--seed", "4", "--end", END)
 
     cli = start_run(env, tmp_path / "killed.log")
     wait_for_dbt_build(cli, tmp_path / "killed.log")
@@ -216,7 +157,7 @@ def test_a_database_killed_mid_run_gives_one_line_and_the_next_run_recovers(tmp_
     assert "run `precog run` again" in errors[0]
 
     started = time.monotonic()
-    printed = precog(env, "run")
+    printed = run_precog(env, "run")
     print(f"recovery run: {time.monotonic() - started:.1f} s")
     assert "failed run" in printed
     try:

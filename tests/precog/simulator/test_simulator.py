@@ -49,10 +49,6 @@ def frame(cursor, sql: str, params=None) -> pd.DataFrame:
     return pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
 
 
-# One shared world for the module (fixture `world`): its tests run on one worker.
-pytestmark = pytest.mark.xdist_group("simulator_world")
-
-
 # --- a shared world: a history, then an append --------------------------------------------------
 
 

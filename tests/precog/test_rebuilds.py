@@ -1,0 +1,60 @@
+"""What an incremental model cannot learn by increments, it rebuilds whole, however dbt is
+started: a populated raw is never replaced without being told, and when it is (and when the
+reporting zone changes), the next run rebuilds what depends on it and equals a full refresh.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+
+from precog import simulator
+from precog.dbt_runner import dbt_env
+from tests.helpers import (
+    assert_equals_a_full_refresh,
+    assert_levels_equal_direct_computation,
+    build,
+    precog_command,
+    run_precog,
+)
+
+END = "2026-02-01"
+
+
+def test_a_populated_raw_is_replaced_only_when_told_and_then_rebuilt(
+    warehouse, cursor, tmp_path, monkeypatch
+):
+    env = dbt_env(warehouse)
+    run_precog(env, "simulate", "--trades", "1500", "--seed", "4", "--end", END)
+    build(warehouse, tmp_path)  # the levels, in UTC
+    refused = subprocess.run(
+        precog_command("simulate", "--trades", "800", "--seed", "7", "--end", END),
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 1
+    assert "--replace" in refused.stderr and "already holds" in refused.stderr
+    cursor.execute("select count(*) from raw.trades")
+    trades = cursor.fetchone()[0]
+    assert trades > 1000  # untouched
+
+    run_precog(env, "simulate", "--trades", "800", "--seed", "7", "--end", END, "--replace")
+    # ... and the zone changes too (to one with a half-hour offset), through Dagster.
+    monkeypatch.setenv("PRECOG_REPORTING_TIMEZONE", "Asia/Kolkata")
+    run_precog(dbt_env(warehouse), "run")
+    cursor.execute("select count(*) from staging.stg_trades")
+    assert cursor.fetchone()[0] < trades
+    assert_levels_equal_direct_computation(cursor, "Asia/Kolkata")
+    assert_equals_a_full_refresh(warehouse, tmp_path)
+
+
+def test_a_new_zone_owes_the_incremental_models_a_full_refresh(
+    warehouse, cursor, tmp_path, monkeypatch
+):
+    """However dbt is started: here by hand, incremental by its arguments."""
+    simulator.simulate_history(1500, 4, datetime(2026, 2, 1, tzinfo=UTC), target=warehouse)
+    build(warehouse, tmp_path)  # in UTC
+    monkeypatch.setenv("PRECOG_REPORTING_TIMEZONE", "Asia/Kolkata")
+    build(warehouse, tmp_path)
+    assert_levels_equal_direct_computation(cursor, "Asia/Kolkata")
