@@ -42,8 +42,34 @@
 do $repoint$
 declare
     dependent record;
+    attempts integer := 0;
 begin
     perform pg_advisory_xact_lock(hashtext('precog: re-point views'));
+    -- Every view to re-point locked at once, or none: a reader expands a view tree in its own
+    -- order, so locking the views one by one while holding the earlier ones could deadlock
+    -- with it. A reader in the way makes this attempt give its locks back and try again.
+    loop
+        begin
+            for dependent in
+                select views.oid
+                from pg_depend
+                inner join pg_rewrite on pg_rewrite.oid = pg_depend.objid
+                inner join pg_class as views on views.oid = pg_rewrite.ev_class
+                where pg_depend.classid = 'pg_rewrite'::regclass
+                    and pg_depend.refobjid = to_regclass('{{ backup.render() }}')
+                    and views.oid <> pg_depend.refobjid
+            loop
+                execute format('lock table %s in access exclusive mode nowait', dependent.oid::regclass);
+            end loop;
+            exit;
+        exception when lock_not_available then
+            attempts := attempts + 1;
+            if attempts >= 600 then
+                exit;  -- 30 s of readers in the way: wait in line below instead
+            end if;
+            perform pg_sleep(0.05);
+        end;
+    end loop;
     for dependent in
         select distinct views.oid, namespaces.nspname as schema_name, views.relname as view_name
         from pg_depend

@@ -209,9 +209,7 @@ def migrate(target: Warehouse | None = None) -> list[str]:
         if entry.name.endswith(".sql")
     )
     applied_now = []
-    with transaction(target) as cursor:
-        # One migrator at a time; the lock is released at commit.
-        cursor.execute("select pg_advisory_xact_lock(hashtext('precog migrations'))")
+    with server_setup_lock(target), transaction(target) as cursor:
         cursor.execute(
             "create schema if not exists precog_meta;"
             "create table if not exists precog_meta.schema_migrations ("
@@ -233,14 +231,32 @@ def prepare() -> Warehouse:
     in place."""
     target = warehouse()
     migrate(target)
-    ensure_database(target, target.dagster_dbname)
-    # bi_reader reaches the warehouse only: Dagster's database is the project's own, and so is
-    # the whole embedded server. (On a shared server, its administrator closes the others.)
-    close_to_public(target, target.dagster_dbname)
-    if target.embedded:
-        for name in ("postgres", "template1"):
-            close_to_public(target, name)
+    with server_setup_lock(target):
+        ensure_database(target, target.dagster_dbname)
+        # bi_reader reaches the warehouse only: Dagster's database is the project's own, and so
+        # is the whole embedded server. (On a shared server, its administrator closes the
+        # others.)
+        close_to_public(target, target.dagster_dbname)
+        if target.embedded:
+            for name in ("postgres", "template1"):
+                close_to_public(target, name)
     return target
+
+
+@contextlib.contextmanager
+def server_setup_lock(target: Warehouse) -> Iterator[None]:
+    """One set-up at a time on the whole server. Migrations and grants change objects every
+    database shares (role bi_reader, the databases' privileges), and PostgreSQL refuses two
+    concurrent changes of one ("tuple concurrently updated"); an advisory lock is per database,
+    so it is taken in database `postgres`, where every set-up of the server meets."""
+    admin = connect(target, dbname="postgres")
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute("select pg_advisory_lock(hashtext('precog server set-up'))")
+        yield
+    finally:
+        admin.close()  # and the lock with the session
 
 
 def close_to_public(target: Warehouse, dbname: str) -> None:
