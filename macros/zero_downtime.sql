@@ -43,56 +43,53 @@ do $repoint$
 declare
     dependent record;
     attempts integer := 0;
+    patience text := current_setting('lock_timeout');
 begin
     perform pg_advisory_xact_lock(hashtext('precog: re-point views'));
-    -- Every view to re-point locked at once, or none: a reader expands a view tree in its own
-    -- order, so locking the views one by one while holding the earlier ones could deadlock
-    -- with it. A reader in the way makes this attempt give its locks back and try again.
+    -- All the views re-pointed and the old relation dropped at once, or none of it: a reader
+    -- expands a view tree in its own order, so holding one re-pointed view while waiting for
+    -- the next could deadlock with it. A lock not granted within 100 ms gives every lock of
+    -- the attempt back (its subtransaction rolls back), and the attempt starts again; after
+    -- 30 s of attempts, the last one waits in line.
     loop
         begin
+            perform set_config(
+                'lock_timeout', case when attempts < 300 then '100ms' else patience end, true
+            );
             for dependent in
-                select views.oid
+                select distinct views.oid, namespaces.nspname as schema_name,
+                    views.relname as view_name
                 from pg_depend
                 inner join pg_rewrite on pg_rewrite.oid = pg_depend.objid
                 inner join pg_class as views on views.oid = pg_rewrite.ev_class
+                inner join pg_namespace as namespaces on namespaces.oid = views.relnamespace
                 where pg_depend.classid = 'pg_rewrite'::regclass
                     and pg_depend.refobjid = to_regclass('{{ backup.render() }}')
                     and views.oid <> pg_depend.refobjid
             loop
-                execute format('lock table %s in access exclusive mode nowait', dependent.oid::regclass);
+                begin
+                    execute format(
+                        'create or replace view %I.%I as %s',
+                        dependent.schema_name,
+                        dependent.view_name,
+                        replace(pg_get_viewdef(dependent.oid), '{{ backup.identifier }}', '{{ replacement }}')
+                    );
+                exception
+                    when lock_not_available then
+                        raise;
+                    when others then
+                        raise notice 'view %.% left to the cascade: %',
+                            dependent.schema_name, dependent.view_name, sqlerrm;
+                end;
             end loop;
+            execute $drop$ {{ get_drop_sql(backup) }} $drop$;
             exit;
         exception when lock_not_available then
             attempts := attempts + 1;
-            if attempts >= 600 then
-                exit;  -- 30 s of readers in the way: wait in line below instead
-            end if;
             perform pg_sleep(0.05);
         end;
     end loop;
-    for dependent in
-        select distinct views.oid, namespaces.nspname as schema_name, views.relname as view_name
-        from pg_depend
-        inner join pg_rewrite on pg_rewrite.oid = pg_depend.objid
-        inner join pg_class as views on views.oid = pg_rewrite.ev_class
-        inner join pg_namespace as namespaces on namespaces.oid = views.relnamespace
-        where pg_depend.classid = 'pg_rewrite'::regclass
-            and pg_depend.refobjid = to_regclass('{{ backup.render() }}')
-            and views.oid <> pg_depend.refobjid
-    loop
-        begin
-            execute format(
-                'create or replace view %I.%I as %s',
-                dependent.schema_name,
-                dependent.view_name,
-                replace(pg_get_viewdef(dependent.oid), '{{ backup.identifier }}', '{{ replacement }}')
-            );
-        exception when others then
-            raise notice 'view %.% left to the cascade: %',
-                dependent.schema_name, dependent.view_name, sqlerrm;
-        end;
-    end loop;
-    execute $drop$ {{ get_drop_sql(backup) }} $drop$;
+    perform set_config('lock_timeout', patience, true);
 end
 $repoint$
 {%- endmacro %}

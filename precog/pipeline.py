@@ -25,7 +25,7 @@ from precog.dbt_runner import prepare_manifest
 from precog.warehouse import bookkeeping, database
 
 # What the pipeline's results depend on besides raw (project_checksum).
-PROJECT_FOLDERS = ("models", "macros", "tests/dbt", "seeds", "orchestration", "precog/stats")
+PROJECT_FOLDERS = ("models", "macros", "tests/dbt", "seeds", "orchestration", "precog")
 JOBS = ["hourly", "daily"]
 
 

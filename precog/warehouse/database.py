@@ -248,8 +248,12 @@ def server_setup_lock(target: Warehouse) -> Iterator[None]:
     """One set-up at a time on the whole server. Migrations and grants change objects every
     database shares (role bi_reader, the databases' privileges), and PostgreSQL refuses two
     concurrent changes of one ("tuple concurrently updated"); an advisory lock is per database,
-    so it is taken in database `postgres`, where every set-up of the server meets."""
-    admin = connect(target, dbname="postgres")
+    so it is taken in database `postgres`, where every set-up of the server meets (or in the
+    warehouse's own database, on a server where the project's role cannot reach `postgres`)."""
+    try:
+        admin = connect(target, dbname="postgres")
+    except DatabaseError:
+        admin = connect(target)
     admin.autocommit = True
     try:
         with admin.cursor() as cursor:

@@ -115,7 +115,8 @@ def test_a_suite_of_a_relation_the_project_lacks_is_skipped_with_a_warning(caplo
 
 @pytest.fixture
 def defs(warehouse, monkeypatch) -> dg.Definitions:
-    """The definitions, with the libpq variables the warehouse resource exports restored after."""
+    """The definitions, with every process of a run (dbt's too) pointed at the test's
+    database by the libpq variables (restored after)."""
     for name, value in warehouse.libpq_env().items():
         monkeypatch.setenv(name, value)
     from orchestration.definitions import defs

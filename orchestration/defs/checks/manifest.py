@@ -12,8 +12,6 @@ from typing import Any
 
 import dagster as dg
 
-from precog.dbt_runner import MANIFEST_PATH
-
 Node = Mapping[str, Any]
 
 # dbt's freshness periods (dbt_common.contracts.util.TimePeriod).
@@ -22,8 +20,10 @@ PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": ti
 
 @cache
 def load_manifest() -> dict[str, Any]:
-    """target/manifest.json, read once per process."""
-    return json.loads(MANIFEST_PATH.read_text())
+    """target/manifest.json (parsed first if a fresh clone has none), read once per process."""
+    from orchestration.defs.dbt.resources import dbt_project
+
+    return json.loads(dbt_project().manifest_path.read_text())
 
 
 def relation_of(node: Node) -> str:

@@ -126,17 +126,15 @@ DBT_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTI
 @cache
 def dbt_models(partitioning: str) -> dg.AssetsDefinition:
     """The dbt models whose meta `partitioning` is `partitioning` ("hourly" or "daily"), as
-    one multi-asset; a partitioned run or backfill is one `dbt build` over its
-    landing window."""
-    partitions_def = PARTITIONS[partitioning]
+    one multi-asset; a partitioned run or backfill is one `dbt build` over its landing window."""
 
     @dbt_assets(
         manifest=dbt_project().manifest_path,
         project=dbt_project(),
         select=f"config.meta.partitioning:{partitioning}",
         name=f"dbt_{partitioning}",
-        partitions_def=partitions_def,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        partitions_def=PARTITIONS[partitioning],
+        backfill_policy=dg.BackfillPolicy.single_run(),
         dagster_dbt_translator=PrecogTranslator(),
         retry_policy=DBT_RETRY,
         pool="dbt",

@@ -89,7 +89,8 @@ class RunScope:
         """The scope of the run of an op, asset or asset check context."""
         op_context = getattr(context, "op_execution_context", context)
         window = None
-        if op_context.has_partition_key:
+        # A backfill of a range in one run (BackfillPolicy.single_run) has a range, not a key.
+        if op_context.has_partition_key or op_context.has_partition_key_range:
             try:
                 time_window = op_context.partition_time_window
                 window = (time_window.start, time_window.end)

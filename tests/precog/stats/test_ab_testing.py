@@ -398,7 +398,7 @@ def test_the_planted_difference_is_detected_and_the_aa_is_not(
     from orchestration.defs.ab_testing.assets import ab_test_results
     from orchestration.defs.resources import WarehouseResource
 
-    for name, value in warehouse.libpq_env().items():  # the resource exports these: restore them
+    for name, value in warehouse.libpq_env().items():  # dbt's processes reach the test's database
         monkeypatch.setenv(name, value)
     simulator.simulate_history(trades=80_000, seed=3, end=datetime(2026, 2, 1, tzinfo=UTC))
     target_path = tmp_path / "dbt-target"
