@@ -199,10 +199,7 @@ def snapshot(cursor) -> list[tuple]:
 
 def precog(warehouse, *args: str) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [sys.executable, "-m", "precog.cli", *args],
-        capture_output=True,
-        text=True,
-        env=dbt_env(warehouse),
+        precog_command(*args), capture_output=True, text=True, env=dbt_env(warehouse)
     )
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
     return result

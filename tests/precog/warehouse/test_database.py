@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
-import sys
 
 import psycopg2
 import pytest
 
 from precog.warehouse import database, embedded
+from tests.helpers import precog_command
 
 
 def precog(*args: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "precog.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    return subprocess.run(precog_command(*args), capture_output=True, text=True, env=env)
 
 
 def test_embedded_default_starts_serves_and_stops(tmp_path, monkeypatch):
