@@ -1,5 +1,5 @@
 {#- Dashboard: the results of each A/B experiment, the decision rows first. API endpoint:
-    GET /experiments/results. -#}
+    GET /api/experiments/results. -#}
 select *
 from {{ ref('mv_ab_test_results') }}
 order by experiment_name,

@@ -1,4 +1,5 @@
-{#- Dashboard: the position table, newest first. API endpoint: GET /positions/current. -#}
+{#- Dashboard: the position table, live (trades landed since the last run included), newest
+    first. API endpoint: GET /api/positions/current. -#}
 select *
-from {{ ref('mv_current_positions') }}
+from {{ ref('live_current_positions') }}
 order by opened_at desc, position_id

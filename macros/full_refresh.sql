@@ -35,16 +35,18 @@
     where relnamespace = 'raw'::regnamespace and relkind = 'r'
 {%- endmacro %}
 
-{#- Post-hook of every model (dbt_project.yml): an incremental model records what it was just
-    built from, in the transaction that built it. -#}
+{#- Post-hook of every model (dbt_project.yml): a table records when it was built and how long
+    its transaction took so far (the dashboard's monitoring: marts.model_builds); an incremental
+    model also what it was just built from, in the transaction that built it. -#}
 {% macro record_build() -%}
-    {%- if model.config.materialized == 'incremental' -%}
-    insert into precog_meta.built_from (model, reporting_timezone, raw_files)
+    {%- if model.config.materialized in ('incremental', 'table') -%}
+    insert into precog_meta.built_from (model, reporting_timezone, raw_files, build_seconds)
     select '{{ this.identifier }}', {{ reporting_timezone() }},
-        coalesce(jsonb_object_agg(table_name, file), '{}')
+        coalesce(jsonb_object_agg(table_name, file), '{}'),
+        extract(epoch from clock_timestamp() - now())
     from ({{ raw_files() }}) as files (table_name, file)
     on conflict (model) do update set reporting_timezone = excluded.reporting_timezone,
-        raw_files = excluded.raw_files, built_at = now()
+        raw_files = excluded.raw_files, built_at = now(), build_seconds = excluded.build_seconds
     {%- else -%}
     select 1
     {%- endif -%}

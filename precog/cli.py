@@ -158,6 +158,13 @@ def bench(args: argparse.Namespace) -> None:
     print(benchmark.run(args.trades, seed=args.seed))
 
 
+def dashboard(args: argparse.Namespace) -> None:
+    from precog.dashboard import server
+
+    as_of = args.as_of.isoformat() if args.as_of else None
+    server.serve(_use_warehouse(), args.host, args.port, as_of=as_of)
+
+
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -246,6 +253,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     bench_parser.set_defaults(handler=bench)
+
+    board = commands.add_parser(
+        "dashboard",
+        help="serve the desk's dashboard, its API, live stream and metrics",
+        description="Serve the dashboard (/), its API (/api/..., OpenAPI at /docs), the live "
+        "stream (/api/live) and Prometheus metrics (/metrics), reading schema marts as "
+        "bi_reader. Binds to 127.0.0.1 unless --host says otherwise.",
+    )
+    board.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    board.add_argument("--port", type=_positive, default=8050, help="port (default 8050)")
+    board.add_argument(
+        "--as-of",
+        type=_timestamp,
+        metavar="TIMESTAMP",
+        help="the desk's clock (today, the last N days): replay a past day (default: now)",
+    )
+    board.set_defaults(handler=dashboard)
     return parser
 
 

@@ -23,26 +23,8 @@ trades as (
 
 positions as (
 
-    select
-        position_id,
-        market_id,
-        strategy_id,
-        model_id,
-        league,
-        market_type,
-        side,
-        sum(quantity) filter (where action = 'entry') as entered_quantity,
-        coalesce(sum(quantity) filter (where action <> 'entry'), 0) as closed_quantity,
-        max(average_entry_price) as average_entry_price,
-        coalesce(sum(realized_pnl), 0) as realized_pnl,
-        min(execution_timestamp) as opened_at,
-        max(execution_timestamp) as last_trade_at
-    from trades
-    group by position_id, market_id, strategy_id, model_id, league, market_type, side
+    {{ position_totals('trades') }}
 
 )
 
-select
-    positions.*,
-    entered_quantity - closed_quantity as open_quantity
-from positions
+select * from positions

@@ -5,9 +5,8 @@
 
     A trade that lands can change the P&L of its position's other trades (a late entry changes
     the average entry price), so the positions with rows not yet processed are repriced whole
-    (macros/trade_pnl.sql, looked up by key), and their materialized trades set aside. Not yet
-    processed: in the change log beyond int_trade_pnl's watermark, or with trades landed since
-    the last capture had seen everything (complete_before). The day's bucket is then composed
+    (macros/trade_pnl.sql, looked up by key), and their materialized trades set aside (which
+    positions: macros/live.sql). The day's bucket is then composed
     from the trades by the levels' own macro, so after the next runs it equals the daily level. -#}
 {{ config(materialized='view') }}
 
@@ -15,27 +14,9 @@
 
 with
 
-processed_through as (
-
-    select coalesce(max(captured_through), '-infinity') as captured_through
-    from {{ source('precog_meta', 'build_watermarks') }}
-    where model = '{{ ref("int_trade_pnl").identifier }}'
-
-),
-
 pending_positions as (
 
-    select changes.position_id
-    from {{ ref('int_position_changes') }} as changes
-    where changes.captured_at > (select captured_through from processed_through)
-
-    union
-
-    select trades.position_id
-    from {{ source('raw', 'trades') }} as trades
-    where trades.loaded_at >= (
-        select coalesce(max(complete_before), '-infinity') from {{ ref('int_position_changes') }}
-    )
+    {{ pending_positions() }}
 
 ),
 

@@ -154,7 +154,7 @@ def on_demand_daily_pnl(days: int = DASHBOARD_DAYS) -> str:
     )
 
     select
-        pnl_date,
+        pnl_date as date,
         net_pnl,
         total_trades,
         closed_trades,
@@ -253,10 +253,11 @@ def on_demand_current_positions() -> str:
 
 def on_demand_strategy_comparison(strategy_name: str = STRATEGY_NAME) -> str:
     """analyses/strategy_comparison.sql on demand: all-time figures of each version of one
-    strategy by league and market type. Max drawdown from the running P&L over the trades in
-    (execution time, trade_id) order, from 0; the Sharpe ratio from the P&L of each local day
-    between the first and the last day with a closing trade. The strategy's positions come from
-    raw (any version naming one of its versions) and are priced through the views."""
+    strategy by league and market type, and per version (summed, rates from the sums). Max
+    drawdown from the running P&L over the trades in (execution time, trade_id) order, from 0;
+    the Sharpe ratio from the P&L of each local day between the first and the last day with a
+    closing trade. The strategy's positions come from raw (any version naming one of its
+    versions) and are priced through the views."""
     tz = reporting_timezone()
     versions = (
         f"select strategy_id from staging.stg_strategies where strategy_name = '{strategy_name}'"
@@ -329,28 +330,48 @@ def on_demand_strategy_comparison(strategy_name: str = STRATEGY_NAME) -> str:
         group by 1, 2, 3
     )
 
+    per_group as (
+        select
+            strategies.strategy_name, strategies.strategy_version, totals.league,
+            totals.market_type, totals.total_trades, totals.closed_trades,
+            totals.winning_trades, totals.net_pnl, totals.gross_profit, totals.gross_loss,
+            totals.edge_sum, totals.edge_count, totals.max_drawdown,
+            case
+                when {days} >= 2 and sum_squares * {days} - net_pnl * net_pnl > 0
+                then (net_pnl / {days})
+                    / sqrt((sum_squares - net_pnl * net_pnl / {days}) / ({days} - 1))
+                    * sqrt(365::numeric)
+            end as sharpe_ratio
+        from totals
+        inner join daily using (strategy_id, league, market_type)
+        left join staging.stg_strategies as strategies
+            on strategies.strategy_id = totals.strategy_id
+    ),
+
+    per_version as (
+        select
+            strategy_name, strategy_version, 'ALL', 'ALL', sum(total_trades),
+            sum(closed_trades), sum(winning_trades), sum(net_pnl), sum(gross_profit),
+            sum(gross_loss), sum(edge_sum), sum(edge_count), null::numeric, null::numeric
+        from per_group
+        group by strategy_name, strategy_version
+    )
+
     select
-        strategies.strategy_name,
-        strategies.strategy_version,
-        totals.league,
-        totals.market_type,
-        totals.total_trades,
-        totals.closed_trades,
-        totals.net_pnl,
+        strategy_name,
+        strategy_version,
+        league,
+        market_type,
+        total_trades,
+        closed_trades,
+        net_pnl,
         case when closed_trades > 0 then winning_trades::numeric / closed_trades end as win_rate,
         case when edge_count > 0 then edge_sum / edge_count end as average_edge,
         case when gross_loss < 0 then gross_profit / -gross_loss end as profit_factor,
-        totals.max_drawdown,
-        case
-            when {days} >= 2 and sum_squares * {days} - net_pnl * net_pnl > 0
-            then (net_pnl / {days})
-                / sqrt((sum_squares - net_pnl * net_pnl / {days}) / ({days} - 1))
-                * sqrt(365::numeric)
-        end as sharpe_ratio
-    from totals
-    inner join daily using (strategy_id, league, market_type)
-    left join staging.stg_strategies as strategies on strategies.strategy_id = totals.strategy_id
-    order by strategies.strategy_version, totals.league, totals.market_type
+        max_drawdown,
+        sharpe_ratio
+    from (select * from per_group union all select * from per_version) as rows
+    order by strategy_version, league = 'ALL' desc, league, market_type
     """
 
 

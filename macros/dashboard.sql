@@ -1,0 +1,25 @@
+{#- A dashboard panel's parameter (analyses/). Compiled by `dbt compile`, it is the var's value
+    (or `default`) as a literal, so each analysis reads as the query of its panel; compiled by the
+    dashboard (var dashboard_bind_parameters), it is the bind parameter %(name)s, which the
+    dashboard server fills per request (precog/dashboard/panels.py). Either way, typed. -#}
+{% macro panel_parameter(name, default, sql_type) -%}
+    {%- if var('dashboard_bind_parameters', false) -%}
+        %({{ name }})s::{{ sql_type }}
+    {%- else -%}
+        {%- set value = var(name, default) -%}
+        {%- if value is none -%}
+            null::{{ sql_type }}
+        {%- elif value is string -%}
+            '{{ value | replace("'", "''") }}'::{{ sql_type }}
+        {%- elif value is iterable -%}
+            array[{% for item in value %}'{{ item | replace("'", "''") }}'{{ ',' if not loop.last }}{% endfor %}]::{{ sql_type }}
+        {%- else -%}
+            {{ value }}::{{ sql_type }}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- A panel's optional filter: `column` equals the parameter, or anything when it is null. -#}
+{% macro panel_filter(column, name, sql_type) -%}
+    ({{ panel_parameter(name, none, sql_type) }} is null or {{ column }} = {{ panel_parameter(name, none, sql_type) }})
+{%- endmacro %}

@@ -1,0 +1,73 @@
+"""The dashboard's only way into the warehouse: role bi_reader, schema marts, the panels'
+queries (panels.py). A few connections, reused; the desk's clock pinned when asked."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg2
+
+from precog.dashboard import panels
+from precog.warehouse import database
+
+ROLE = "bi_reader"
+# The password bi_reader logs in with where the server asks for one.
+PASSWORD_VARIABLE = "PRECOG_BI_READER_PASSWORD"
+
+
+class Reader:
+    """Runs the panels' queries as bi_reader, each in its own read-only autocommit statement."""
+
+    def __init__(
+        self, target: database.Warehouse, queries: dict[str, str], as_of: str | None = None
+    ):
+        self.target = dataclasses.replace(
+            target, user=ROLE, password=os.environ.get(PASSWORD_VARIABLE, "")
+        )
+        self.queries = queries
+        # The desk's "now" (macros/clock.sql): a replay of a past day, or a test's fixed clock.
+        self.options = f"-c precog.now={as_of.replace(' ', 'T')}" if as_of else None
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._lock = threading.Lock()
+
+    def connect(self):
+        """A new connection as bi_reader (the live feed keeps one of its own)."""
+        options = {"options": self.options} if self.options else {}
+        connection = database.connect(self.target, **options)
+        connection.autocommit = True
+        return connection
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Any]:
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            connection = self.connect()
+        try:
+            yield connection
+        except psycopg2.OperationalError:
+            connection.close()  # the server went away: the next call connects again
+            raise
+        else:
+            self._idle.put(connection)
+
+    def fetch(self, panel: str, **given: Any) -> list[dict[str, Any]]:
+        """The panel's rows, as dicts of JSON-ready values (panels.plain)."""
+        sql = self.queries[panel]
+        with self._connection() as connection, connection.cursor() as cursor:
+            cursor.execute(sql, panels.parameters(panel, **given))
+            names = [column.name for column in cursor.description]
+            return [
+                {name: panels.plain(value) for name, value in zip(names, row, strict=True)}
+                for row in cursor.fetchall()
+            ]
+
+    def close(self) -> None:
+        while not self._idle.empty():
+            self._idle.get_nowait().close()
