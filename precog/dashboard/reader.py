@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import os
 import queue
 import threading
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 
 from precog.dashboard import panels
 from precog.warehouse import database
@@ -19,6 +21,8 @@ from precog.warehouse import database
 ROLE = "bi_reader"
 # The password bi_reader logs in with where the server asks for one.
 PASSWORD_VARIABLE = "PRECOG_BI_READER_PASSWORD"
+APPLICATION = "precog-dashboard"  # how its sessions show in pg_stat_activity
+log = logging.getLogger(__name__)
 
 
 class Reader:
@@ -39,7 +43,7 @@ class Reader:
     def connect(self):
         """A new connection as bi_reader (the live feed keeps one of its own)."""
         options = {"options": self.options} if self.options else {}
-        connection = database.connect(self.target, **options)
+        connection = database.connect(self.target, application_name=APPLICATION, **options)
         connection.autocommit = True
         return connection
 
@@ -61,7 +65,12 @@ class Reader:
         """The panel's rows, as dicts of JSON-ready values (panels.plain)."""
         sql = self.queries[panel]
         with self._connection() as connection, connection.cursor() as cursor:
-            cursor.execute(sql, panels.parameters(panel, **given))
+            try:
+                cursor.execute(sql, panels.parameters(panel, **given))
+            except psycopg2.errors.UndefinedTable as error:
+                # A desk whose pipeline has not run yet: an empty panel, not an error page.
+                log.warning("%s: %s (run `precog run`)", panel, str(error).splitlines()[0])
+                return []
             names = [column.name for column in cursor.description]
             return [
                 {name: panels.plain(value) for name, value in zip(names, row, strict=True)}

@@ -132,8 +132,7 @@ def connect(target: Warehouse | None = None, dbname: str | None = None, **option
             user=target.user,
             password=target.password or None,
             dbname=dbname or target.dbname,
-            application_name="precog",
-            **options,
+            **{"application_name": "precog", **options},
         )
     except psycopg2.OperationalError as error:
         message = str(error).strip().splitlines()[0]

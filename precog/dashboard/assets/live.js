@@ -40,8 +40,8 @@
             if (poller) { clearInterval(poller); poller = null; }
         });
         stream.addEventListener("snapshot", function (event) {
-            window.precogLastSnapshotAt = Date.now();
-            deliver(JSON.parse(event.data));
+            window.precogLastSnapshot = JSON.parse(event.data);  // for tests and the console
+            deliver(window.precogLastSnapshot);
         });
         stream.onerror = function () {
             status("reconnecting (polling)");

@@ -1,0 +1,340 @@
+"""The dashboard, for real: `precog dashboard` serving a simulated desk (and an empty one) from
+a real PostgreSQL, read in Debian's Chromium through Playwright. Every panel draws with data,
+a landed trade reaches the open page within a second, every API answer equals its panel's
+query, bad parameters get a 422, bi_reader is the only role the server uses.
+
+The desk's clock stands at DESK_NOW (the server's --as-of), so no verdict depends on the hour.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from precog import PROJECT_ROOT
+from precog.bench.measure import fill_ab_test_results
+from precog.dbt_runner import dbt_env, run_dbt
+from precog.warehouse import database
+from tests.helpers import create_database, drop_databases, precog, precog_command
+
+DESK_NOW = "2026-02-01T18:00:00+00:00"
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make test-tools` installs it
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+SCREENSHOT = PROJECT_ROOT / "docs" / "dashboard.png"
+# Each endpoint and the analysis it answers with (compiled with its defaults by `dbt compile`).
+ENDPOINTS = {
+    "/api/performance/daily": "daily_pnl",
+    "/api/positions/current": "current_positions",
+    "/api/strategies/comparison": "strategy_comparison",
+    "/api/models/accuracy": "model_accuracy",
+    "/api/models/1/calibration": "calibration_curve",
+    "/api/models/edge-capture": "edge_capture",
+    "/api/markets/overview": "market_overview",
+    "/api/experiments/results": "ab_test_results",
+    "/api/filters": "dashboard_filters",
+}
+
+
+# --- the server --------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, target: database.Warehouse, log: Path):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.log = log.open("w")
+        self.process = subprocess.Popen(
+            precog_command("dashboard", "--port", str(self.port), "--as-of", DESK_NOW),
+            env=dbt_env(target),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 120  # it compiles the panels' queries with dbt first
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, log.read_text()[-3000:]
+            with contextlib.suppress(OSError):
+                if self.get("/api/filters")[0] == 200:
+                    return
+            time.sleep(0.5)
+        raise AssertionError(f"the dashboard did not answer: {log.read_text()[-3000:]}")
+
+    def get(self, path: str) -> tuple[int, object]:
+        try:
+            with urllib.request.urlopen(self.base + path, timeout=30) as response:
+                body = response.read()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            body, status = error.read(), error.code
+        kind = "json" if body[:1] in (b"[", b"{") else "text"
+        return status, json.loads(body) if kind == "json" else body.decode()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory):
+    """A simulated desk up to DESK_NOW, built by dbt (the marts, then the A/B results)."""
+    previous = os.environ.get("PGDATABASE")
+    target = create_database("precog_test_dashboard")
+    artifacts = tmp_path_factory.mktemp("dbt")
+    try:
+        precog(target, "simulate", "--trades", "2000", "--seed", "7", "--end", DESK_NOW)
+        for step in (
+            ["build", "--exclude-resource-type", "unit_test"],
+            ["build", "--select", "mv_ab_test_results"],
+        ):
+            result = run_dbt(step, target, artifacts)
+            assert result.returncode == 0, result.stdout[-3000:]
+            fill_ab_test_results(target)
+        yield target
+    finally:
+        drop_databases(target)
+        if previous is None:
+            os.environ.pop("PGDATABASE", None)
+        else:
+            os.environ["PGDATABASE"] = previous
+
+
+@pytest.fixture(scope="module")
+def server(desk, tmp_path_factory):
+    running = Server(desk, tmp_path_factory.mktemp("server") / "dashboard.log")
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (`make test-tools` installs Debian's package)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+def open_page(browser, server: Server):
+    """The page, once every panel has drawn; how long that took (seconds)."""
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    started = time.perf_counter()
+    page.goto(server.base + "/")
+    for selector in (
+        "#pnl-chart .main-svg",
+        "#positions-table, #positions-table-empty",
+        "#strategy-table, #strategy-table-empty",
+        "#calibration-chart .main-svg",
+        "#accuracy-table, #accuracy-table-empty",
+        "#edge-capture-table, #edge-capture-table-empty",
+        "#markets-table, #markets-table-empty",
+        "#ab-results h4, #ab-empty",
+    ):
+        page.wait_for_selector(selector, timeout=30_000)
+    page.wait_for_selector("html[data-live=live]", state="attached", timeout=30_000)
+    assert errors == []
+    return page, time.perf_counter() - started
+
+
+# --- the tests ---------------------------------------------------------------------------------
+
+
+def test_every_panel_renders_with_data(server, browser):
+    page, seconds = open_page(browser, server)
+    print(f"page load to every panel drawn: {seconds * 1000:.0f} ms")
+    assert page.locator(".empty").count() == 0, page.locator(".empty").all_inner_texts()
+    assert page.locator("#pnl-chart .bars .point").count() >= 7  # a bar per day with trades
+    assert page.locator("#positions-table tbody tr").count() > 1
+    assert page.locator("#calibration-chart .scatterlayer .point").count() >= 5
+    assert "$" in page.inner_text("#today-pnl")
+    # Money to the cent, rates as percentages.
+    cells = page.locator("#strategy-table td[data-dash-column=net_pnl]").all_inner_texts()
+    assert cells and all(
+        cell.split(".")[-1].isdigit() and len(cell.split(".")[-1]) == 2 for cell in cells
+    ), cells
+    rates = page.locator("#strategy-table td[data-dash-column=win_rate]").all_inner_texts()
+    assert any(rate.endswith("%") for rate in rates), rates
+    verdicts = page.locator(".verdict").all_inner_texts()
+    assert len(verdicts) == 2 and all(verdicts), verdicts
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.close()
+
+
+def test_api_answers_equal_the_panels_queries(desk, server, tmp_path):
+    result = run_dbt(["compile", "--select", "path:analyses"], desk, tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    compiled = tmp_path / "compiled" / "precog" / "analyses"
+    connection = database.connect(desk)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("set precog.now = %s", (DESK_NOW,))
+            for path, analysis in ENDPOINTS.items():
+                cursor.execute((compiled / f"{analysis}.sql").read_text())
+                names = [column.name for column in cursor.description]
+                expected = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+                status, answer = server.get(path)
+                assert status == 200, (path, answer)
+                assert len(answer) == len(expected) > 0, path
+                for got, want in zip(answer, expected, strict=True):
+                    assert got.keys() == want.keys(), path
+                    for column, value in want.items():
+                        assert _same(got[column], value), (path, column, got[column], value)
+    finally:
+        connection.close()
+
+
+def _same(answer, value) -> bool:
+    """An answer equals the database's value exactly: numeric as a decimal string with every
+    digit, times as ISO 8601."""
+    if isinstance(value, Decimal):
+        return isinstance(answer, str) and Decimal(answer) == value and answer == format(value, "f")
+    if hasattr(value, "isoformat"):
+        return answer == value.isoformat()
+    return answer == value
+
+
+def test_money_is_never_a_float(server):
+    _, days = server.get("/api/performance/daily?days=7")
+    _, positions = server.get("/api/positions/current")
+    for row in days:
+        assert isinstance(row["net_pnl"], str) and isinstance(row["cumulative_pnl"], str)
+        assert set(row) >= {"date", "net_pnl"}
+    for row in positions:
+        assert isinstance(row["unrealized_pnl"], str) and isinstance(row["realized_pnl"], str)
+    dates = [row["date"] for row in days]
+    assert dates == sorted(dates) and days[-1]["is_today"] and days[-1]["date"] == DESK_NOW[:10]
+    assert len(days) <= 8 and dates[0] >= "2026-01-25"  # seven days and today, those with trades
+    _, filtered = server.get("/api/performance/daily?days=7&league=NFL")
+    assert sum(Decimal(r["net_pnl"]) for r in filtered) != sum(Decimal(r["net_pnl"]) for r in days)
+    _, versions = server.get("/api/strategies/comparison?strategy_name=value_hunter&versions=1.0")
+    assert versions and {row["strategy_version"] for row in versions} == {"1.0"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/performance/daily?days=0",
+        "/api/performance/daily?days=366",
+        "/api/performance/daily?days=abc",
+        "/api/markets/overview?limit=0",
+        "/api/models/0/calibration",
+        "/api/strategies/comparison?strategy_name=",
+    ],
+)
+def test_bad_parameters_get_a_422_that_names_them(server, path):
+    status, answer = server.get(path)
+    assert status == 422, answer
+    name = path.split("?")[-1].split("=")[0] if "?" in path else "model_id"
+    assert any(name in error["loc"] for error in answer["detail"]), answer
+
+
+def test_bi_reader_is_the_only_role_the_server_uses(desk, server):
+    server.get("/api/positions/current")
+    with database.transaction(desk) as cursor:
+        cursor.execute(
+            "select distinct usename from pg_stat_activity"
+            " where datname = %s and application_name = 'precog-dashboard'",
+            (desk.dbname,),
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["bi_reader"]
+
+
+def test_a_landed_trade_reaches_the_open_page_within_a_second(desk, server, browser):
+    """Pushed: the page polls nothing while the stream is up. Measured from the commit (this
+    process's clock) to the change of the page's today figures (the browser's clock; both are
+    this machine's)."""
+    page, _ = open_page(browser, server)
+    before = page.inner_text("#today-trades")
+    page.evaluate(
+        """() => {
+            window.changedAt = null;
+            new MutationObserver(() => { window.changedAt ??= Date.now(); }).observe(
+                document.getElementById('today-trades'),
+                {childList: true, subtree: true, characterData: true});
+        }"""
+    )
+    with database.transaction(desk) as cursor:
+        cursor.execute(
+            "select position_id, open_quantity from marts.mv_current_positions"
+            " order by open_quantity desc, position_id limit 1"
+        )
+        position_id, held = cursor.fetchone()
+        cursor.execute(
+            "insert into raw.trades (trade_id, position_id, action, quantity, price, fees,"
+            " execution_timestamp) select max(trade_id) + 1, %s, 'exit', 1, 0.91, 0.01, %s"
+            " from raw.trades",
+            (position_id, DESK_NOW),
+        )
+    committed = time.time() * 1000
+    page.wait_for_function("window.changedAt !== null", timeout=5_000)
+    latency = page.evaluate("window.changedAt") - committed
+    print(f"trade commit to the page: {latency:.0f} ms")
+    assert latency < 1000
+    assert int(page.inner_text("#today-trades")) == int(before) + 1
+    snapshot = page.evaluate("window.precogLastSnapshot")
+    positions = {row["position_id"]: row for row in snapshot["current_positions"]}
+    assert Decimal(positions[position_id]["open_quantity"]) == held - 1
+    page.close()
+
+
+def test_metrics_name_what_the_source_document_names(server):
+    server.get("/api/positions/current")
+    status, text = server.get("/metrics")
+    assert status == 200
+    for needle in (
+        'api_request_duration_seconds_count{endpoint="/api/positions/current"}',
+        "live_connections_active",
+        'aggregation_freshness_seconds{aggregation_level="hourly"}',
+        'aggregation_freshness_seconds{aggregation_level="all_time"}',
+        'mart_last_rebuild_timestamp_seconds{model="mv_daily_pnl"}',
+        'mart_rebuild_duration_seconds{model="mv_daily_pnl"}',
+    ):
+        assert needle in text, needle
+
+
+def test_an_empty_warehouse_serves_an_empty_dashboard(browser, tmp_path, monkeypatch):
+    monkeypatch.setenv("PGDATABASE", "unused")  # create_database points it elsewhere
+    target = create_database("precog_test_dashboard_empty")
+    empty = Server(target, tmp_path / "dashboard.log")
+    try:
+        for path in ENDPOINTS:
+            status, answer = empty.get(path)
+            assert (status, answer) == (200, []), path
+        page, _ = open_page(browser, empty)
+        assert page.locator(".empty").count() >= 6
+        assert page.inner_text("#today-pnl") == "$0.00"
+        page.close()
+    finally:
+        empty.stop()
+        drop_databases(target)
