@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test test-clock lint chromium clean
+.PHONY: demo test test-clock lint test-tools clean
 
 # The main job on the embedded default: start the warehouse, simulate a desk (kept if one is
 # there already), run the pipeline (a second demo finds nothing new and does nothing).
@@ -11,9 +11,10 @@ demo: $(VENV)/.installed
 	$(BIN)/precog db start
 	$(BIN)/precog simulate --trades 20000 --seed 3 --if-empty
 	$(BIN)/precog run
+	@echo "The dashboard: .venv/bin/precog dashboard, then open http://127.0.0.1:8050/"
 
 # Lint, then every test against a real PostgreSQL (PGHOST if set, else the embedded default).
-test: $(VENV)/.installed lint chromium
+test: $(VENV)/.installed lint test-tools
 	$(BIN)/pytest
 
 # The clock-sensitive tests at fake clock times (Debian's faketime), each with a private embedded
@@ -38,21 +39,33 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# Debian's Chromium, which tests/orchestration/test_e2e_dagster.py drives headless to screenshot the asset
-# graph (about 10 s and 120 MB from the Debian mirror). Without apt-get, install it yourself:
-# the test skips without it, and fails when CI is set.
+# Debian's Chromium, which the browser tests drive headless (the Dagster UI, the dashboard), and
+# promtool, which checks the alert rules: taken out of Debian's prometheus package into
+# .venv/tools, not installed, so no Prometheus server starts. Without apt-get, install them
+# yourself: the tests skip without them, and fail when CI is set.
 CHROMIUM := /usr/bin/chromium
+PROMTOOL := $(VENV)/tools/usr/bin/promtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-chromium:
+test-tools: $(VENV)/.installed
 	@if [ -x $(CHROMIUM) ]; then :; \
 	elif command -v apt-get >/dev/null; then \
-		echo "installing Debian's chromium for tests/orchestration/test_e2e_dagster.py"; \
+		echo "installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -q && \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
 			chromium fonts-liberation; \
 	else \
-		echo "warning: no $(CHROMIUM) and no apt-get; the end-to-end test needs Chromium" >&2; \
+		echo "warning: no $(CHROMIUM) and no apt-get; the browser tests need Chromium" >&2; \
+	fi
+	@if [ -x $(PROMTOOL) ] || command -v promtool >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+		echo "unpacking promtool from Debian's prometheus package into $(VENV)/tools"; \
+		mkdir -p $(VENV)/tools && cd $(VENV)/tools && \
+		{ apt-get download -q prometheus 2>/dev/null || \
+			{ $(SUDO) apt-get update -q && apt-get download -q prometheus; }; } && \
+		dpkg-deb -x prometheus_*.deb . && rm prometheus_*.deb; \
+	else \
+		echo "warning: no promtool and no apt-get; the alert rules' test needs it" >&2; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

@@ -49,12 +49,14 @@ begin
     -- All the views re-pointed and the old relation dropped at once, or none of it: a reader
     -- expands a view tree in its own order, so holding one re-pointed view while waiting for
     -- the next could deadlock with it. A lock not granted within 100 ms gives every lock of
-    -- the attempt back (its subtransaction rolls back), and the attempt starts again; after
-    -- 30 s of attempts, the last one waits in line.
+    -- the attempt back (its subtransaction rolls back), and the attempt starts again, so no
+    -- reader ever waits on it for deadlock_timeout (1 s), where a deadlock would be detected
+    -- and the reader be its victim. Readers' queries can hold a view for seconds (the live
+    -- views during a full refresh); after 5 minutes of attempts, the last one waits in line.
     loop
         begin
             perform set_config(
-                'lock_timeout', case when attempts < 300 then '100ms' else patience end, true
+                'lock_timeout', case when attempts < 2000 then '100ms' else patience end, true
             );
             for dependent in
                 select distinct views.oid, namespaces.nspname as schema_name,

@@ -328,7 +328,7 @@ def on_demand_strategy_comparison(strategy_name: str = STRATEGY_NAME) -> str:
             max(drawdown) as max_drawdown
         from drawdowns
         group by 1, 2, 3
-    )
+    ),
 
     per_group as (
         select

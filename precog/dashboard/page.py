@@ -30,8 +30,9 @@ DAYS = [7, 30, 90, 365]
 # --- the page -----------------------------------------------------------------------------------
 
 
-def section(title: str, *children: Any) -> html.Section:
-    return html.Section([html.H2(title), *children], className="panel")
+def section(title: str, anchor: str, *children: Any) -> html.Section:
+    """A panel; its anchor is the URL of its dbt exposure (models/marts/_exposures.yml)."""
+    return html.Section([html.H2(title), *children], id=anchor, className="panel")
 
 
 def layout() -> html.Div:
@@ -57,6 +58,7 @@ def layout() -> html.Div:
             ),
             section(
                 "P&L",
+                "pnl",
                 html.Div(
                     [
                         dcc.Dropdown(
@@ -79,14 +81,16 @@ def layout() -> html.Div:
                 ),
                 dcc.Graph(id="pnl-chart"),
             ),
-            section("Positions", html.Div(id="positions")),
+            section("Positions", "positions", html.Div(id="positions")),
             section(
                 "Strategy comparison",
+                "strategy-comparison-panel",
                 dcc.Dropdown(id="strategy-name", clearable=False, style={"maxWidth": 300}),
                 html.Div(id="strategy-comparison"),
             ),
             section(
                 "Model accuracy",
+                "model-accuracy-panel",
                 html.Div(
                     [
                         dcc.Dropdown(
@@ -108,10 +112,11 @@ def layout() -> html.Div:
             ),
             section(
                 "Market overview",
+                "market-overview-panel",
                 dcc.Graph(id="market-type-win-rates"),
                 html.Div(id="market-overview"),
             ),
-            section("A/B tests", html.Div(id="ab-results")),
+            section("A/B tests", "ab-tests", html.Div(id="ab-results")),
         ],
         className="page",
     )
