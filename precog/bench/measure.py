@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from precog import simulator
+from precog.bench import served as served_dashboard
 from precog.bench.on_demand import (
     _local_days,
     on_demand_ab_outcomes,
@@ -228,6 +229,7 @@ class Dashboard:
     mart_rows: list[tuple[str, int]]
     queries: list[DashboardQuery]
     live: LiveView | None = None
+    served: served_dashboard.Served | None = None
 
 
 def bi_reader(target: database.Warehouse):
@@ -571,7 +573,16 @@ def dashboard(target: database.Warehouse, target_path: Path, *, quick: bool = Fa
         target, analyses, mart_runs=mart_runs, on_demand_runs=on_demand_runs
     )
     live = measure_live_view(target, runs=mart_runs)
-    return Dashboard(build_seconds, mart_rows, queries, live)
+    served = None if quick else measure_served(target)
+    return Dashboard(build_seconds, mart_rows, queries, live, served)
+
+
+def measure_served(target: database.Warehouse) -> served_dashboard.Served:
+    """`precog dashboard` on the desk, while exits executed now land one at a time."""
+    with database.transaction(target) as cursor:
+        cursor.execute("select statement_timestamp()")
+        since = cursor.fetchone()[0]
+    return served_dashboard.measure(target, lambda: land_exits_now(target, 1, since))
 
 
 def measure(trades: int, base: database.Warehouse, seed: int = 1) -> SizeResult:
@@ -687,6 +698,8 @@ def dashboard_report(trades: int, board: Dashboard) -> list[str]:
             f"{'yes' if live.live_today > live.materialized_today else 'NO'}; its totals equal "
             f"the on-demand answer: {'yes' if live.same_as_on_demand else 'NO'}.",
         ]
+    if board.served is not None:
+        lines += served_dashboard.report(trades, board.served)
     return lines
 
 

@@ -8,35 +8,21 @@ The desk's clock stands at DESK_NOW (the server's --as-of), so no verdict depend
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import socket
-import subprocess
 import time
-import urllib.error
-import urllib.request
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from precog import PROJECT_ROOT
+from precog.bench import served
 from precog.bench.measure import fill_ab_test_results
-from precog.dbt_runner import dbt_env, run_dbt
+from precog.bench.served import CHROMIUM, DashboardServer, launch_chromium
+from precog.dbt_runner import run_dbt
 from precog.warehouse import database
-from tests.helpers import create_database, drop_databases, precog, precog_command
+from tests.helpers import create_database, drop_databases, precog
 
 DESK_NOW = "2026-02-01T18:00:00+00:00"
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make test-tools` installs it
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 SCREENSHOT = PROJECT_ROOT / "docs" / "dashboard.png"
 # Each endpoint and the analysis it answers with (compiled with its defaults by `dbt compile`).
 ENDPOINTS = {
@@ -50,50 +36,6 @@ ENDPOINTS = {
     "/api/experiments/results": "ab_test_results",
     "/api/filters": "dashboard_filters",
 }
-
-
-# --- the server --------------------------------------------------------------------------------
-
-
-class Server:
-    def __init__(self, target: database.Warehouse, log: Path):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.log = log.open("w")
-        self.process = subprocess.Popen(
-            precog_command("dashboard", "--port", str(self.port), "--as-of", DESK_NOW),
-            env=dbt_env(target),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 120  # it compiles the panels' queries with dbt first
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, log.read_text()[-3000:]
-            with contextlib.suppress(OSError):
-                if self.get("/api/filters")[0] == 200:
-                    return
-            time.sleep(0.5)
-        raise AssertionError(f"the dashboard did not answer: {log.read_text()[-3000:]}")
-
-    def get(self, path: str) -> tuple[int, object]:
-        try:
-            with urllib.request.urlopen(self.base + path, timeout=30) as response:
-                body = response.read()
-                status = response.status
-        except urllib.error.HTTPError as error:
-            body, status = error.read(), error.code
-        kind = "json" if body[:1] in (b"[", b"{") else "text"
-        return status, json.loads(body) if kind == "json" else body.decode()
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +64,8 @@ def desk(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(desk, tmp_path_factory):
-    running = Server(desk, tmp_path_factory.mktemp("server") / "dashboard.log")
+    log = tmp_path_factory.mktemp("server") / "dashboard.log"
+    running = DashboardServer(desk, log, as_of=DESK_NOW)
     yield running
     running.stop()
 
@@ -137,32 +80,17 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = launch_chromium(playwright)
         yield launched
         launched.close()
 
 
-def open_page(browser, server: Server):
-    """The page, once every panel has drawn; how long that took (seconds)."""
-    page = browser.new_page(viewport={"width": 1300, "height": 900})
+def open_page(browser, server: DashboardServer):
+    """The page once every panel has drawn, with no script error; how long that took."""
     errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    started = time.perf_counter()
-    page.goto(server.base + "/")
-    for selector in (
-        "#pnl-chart .main-svg",
-        "#positions-table, #positions-table-empty",
-        "#strategy-table, #strategy-table-empty",
-        "#calibration-chart .main-svg",
-        "#accuracy-table, #accuracy-table-empty",
-        "#edge-capture-table, #edge-capture-table-empty",
-        "#markets-table, #markets-table-empty",
-        "#ab-results h4, #ab-empty",
-    ):
-        page.wait_for_selector(selector, timeout=30_000)
-    page.wait_for_selector("html[data-live=live]", state="attached", timeout=30_000)
+    page, seconds = served.open_page(browser, server.base, errors)
     assert errors == []
-    return page, time.perf_counter() - started
+    return page, seconds
 
 
 # --- the tests ---------------------------------------------------------------------------------
@@ -276,14 +204,7 @@ def test_a_landed_trade_reaches_the_open_page_within_a_second(desk, server, brow
     this machine's)."""
     page, _ = open_page(browser, server)
     before = page.inner_text("#today-trades")
-    page.evaluate(
-        """() => {
-            window.changedAt = null;
-            new MutationObserver(() => { window.changedAt ??= Date.now(); }).observe(
-                document.getElementById('today-trades'),
-                {childList: true, subtree: true, characterData: true});
-        }"""
-    )
+    served.watch_today(page)
     with database.transaction(desk) as cursor:
         cursor.execute(
             "select position_id, open_quantity from marts.mv_current_positions"
@@ -326,7 +247,7 @@ def test_metrics_name_what_the_source_document_names(server):
 def test_an_empty_warehouse_serves_an_empty_dashboard(browser, tmp_path, monkeypatch):
     monkeypatch.setenv("PGDATABASE", "unused")  # create_database points it elsewhere
     target = create_database("precog_test_dashboard_empty")
-    empty = Server(target, tmp_path / "dashboard.log")
+    empty = DashboardServer(target, tmp_path / "dashboard.log", as_of=DESK_NOW)
     try:
         for path in ENDPOINTS:
             status, answer = empty.get(path)
