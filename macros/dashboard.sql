@@ -23,3 +23,27 @@
 {% macro panel_filter(column, name, sql_type) -%}
     ({{ panel_parameter(name, none, sql_type) }} is null or {{ column }} = {{ panel_parameter(name, none, sql_type) }})
 {%- endmacro %}
+
+{#- Give `target` (a table the migrations create) the column comments of `documented` (the mart
+    built from it, with the same column names), so a BI tool documents both from one YAML. -#}
+{% macro copy_column_comments(documented, target) -%}
+do $copy$
+declare
+    described record;
+begin
+    for described in
+        select attname, col_description(attrelid, attnum) as description
+        from pg_attribute
+        where attrelid = '{{ documented }}'::regclass and attnum > 0 and not attisdropped
+            and attname in (
+                select attname from pg_attribute
+                where attrelid = '{{ target }}'::regclass and attnum > 0 and not attisdropped
+            )
+    loop
+        execute format(
+            'comment on column %s.%I is %L', '{{ target }}', described.attname, described.description
+        );
+    end loop;
+end
+$copy$
+{%- endmacro %}

@@ -85,8 +85,11 @@ def db_status(_: argparse.Namespace) -> None:
     print(f"{target.describe()} (PostgreSQL {version}, reachable)")
 
 
-def db_url(_: argparse.Namespace) -> None:
-    print(database.warehouse(start=not database.is_external()).url())
+def db_url(args: argparse.Namespace) -> None:
+    if args.role == "bi_reader":
+        print(database.bi_reader_url(database.prepare()))
+    else:
+        print(database.warehouse(start=not database.is_external()).url())
 
 
 def db_env(_: argparse.Namespace) -> None:
@@ -215,6 +218,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("env", db_env, 'print PG* and DAGSTER_* exports for a shell: eval "$(precog db env)"'),
     ]:
         db.add_parser(name, help=help_text, description=help_text).set_defaults(handler=handler)
+    db.choices["url"].add_argument(
+        "--role",
+        choices=["owner", "bi_reader"],
+        default="owner",
+        help="bi_reader: the URL a BI tool connects with (embedded: 127.0.0.1 and a password"
+        " generated for this server); owner (default): the project's own connection",
+    )
 
     sim = commands.add_parser(
         "simulate",

@@ -4,6 +4,10 @@
     test). Column meanings: models/marts/_ab_test_results.yml. -#}
 {{ config(
     materialized='table',
+    post_hook=[{
+        'sql': "{{ copy_column_comments(this, source('marts', 'ab_test_results')) }}",
+        'transaction': false,
+    }],
     indexes=[
         {'columns': ['experiment_name', 'metric', 'test'], 'unique': True},
         {'columns': ['computed_at']},

@@ -90,7 +90,13 @@ class Warehouse:
 
 
 def is_external() -> bool:
-    return bool(os.environ.get("PGHOST"))
+    """Whether PGHOST names another server than the embedded one (`eval "$(precog db env)"`
+    exports the embedded server's own socket folder, which is still the embedded server)."""
+    host = os.environ.get("PGHOST")
+    if not host:
+        return False
+    running = embedded.postmaster()
+    return running is None or str(running.socket_dir) != host
 
 
 def warehouse(start: bool = True) -> Warehouse:
@@ -239,7 +245,28 @@ def prepare() -> Warehouse:
         if target.embedded:
             for name in ("postgres", "template1"):
                 close_to_public(target, name)
+            # BI tools log in over 127.0.0.1 with it (embedded.py); a role is the server's.
+            with transaction(target) as cursor:
+                cursor.execute("alter role bi_reader password %s", (embedded.bi_reader_password(),))
     return target
+
+
+def bi_reader_url(target: Warehouse) -> str:
+    """A URL a BI tool can use as is: the embedded server on 127.0.0.1 with bi_reader's
+    password; on another server, its host and port as bi_reader (its administrator gives the
+    password)."""
+    if target.embedded:
+        reader = Warehouse(
+            "127.0.0.1",
+            embedded.port(),
+            "bi_reader",
+            embedded.bi_reader_password(),
+            target.dbname,
+            embedded=True,
+        )
+    else:
+        reader = Warehouse(target.host, target.port, "bi_reader", "", target.dbname, embedded=False)
+    return reader.url()
 
 
 @contextlib.contextmanager

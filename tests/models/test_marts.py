@@ -222,6 +222,27 @@ def test_dbt_docs_generate_catalogs_the_marts(desk, tmp_path):
     assert {*DASHBOARD_MARTS, "live_pnl_today", "performance_tracking"} <= catalogued
 
 
+def test_the_docs_reach_postgresql_as_comments(desk_cursor):
+    """A BI tool shows the documentation: every relation and column of marts carries its
+    description as a comment (persist_docs; marts.ab_test_results, which the migrations create,
+    takes the comments of mv_ab_test_results)."""
+    desk_cursor.execute(
+        """
+        select count(*), count(col_description(attrelid, attnum)),
+            count(distinct attrelid), count(distinct attrelid)
+                filter (where obj_description(attrelid, 'pg_class') is not null)
+        from pg_attribute
+        where attrelid in (
+            select oid from pg_class
+            where relnamespace = 'marts'::regnamespace and relkind in ('r', 'v')
+        ) and attnum > 0 and not attisdropped
+        """
+    )
+    columns, commented, relations, described = desk_cursor.fetchone()
+    assert columns > 200 and commented == columns, (commented, columns)
+    assert relations == described
+
+
 def test_bi_reader_reads_the_marts_and_nothing_else(desk):
     connection = bi_reader(desk)
     with connection.cursor() as cursor:

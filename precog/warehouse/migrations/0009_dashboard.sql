@@ -21,3 +21,8 @@ create trigger notify_landed after insert or update or delete on raw.positions
 -- The dashboard's monitoring (GET /metrics): how long each table's last build took, beside when
 -- it started (macros/full_refresh.sql, record_build; published as marts.model_builds).
 alter table precog_meta.built_from add column if not exists build_seconds numeric;
+
+-- BI tools show comments: this table of marts is not built by dbt, so its comment is here (its
+-- columns take the descriptions of marts.mv_ab_test_results, copied by that model's hook).
+comment on table marts.ab_test_results is
+    'Results of the A/B analysis as the Dagster asset marts/ab_test_results writes them, one row per experiment, metric and test; marts.mv_ab_test_results publishes them with the contract''s types.';

@@ -36,6 +36,31 @@ def test_embedded_default_starts_serves_and_stops(tmp_path, monkeypatch):
     assert not embedded.stop()
 
 
+def test_a_bi_tool_reaches_the_embedded_marts_over_localhost(tmp_path, monkeypatch):
+    """`precog db url --role bi_reader` is a URL a BI tool uses as is: 127.0.0.1, bi_reader and
+    its generated password, reading marts. Over TCP no other role gets in, nor a wrong
+    password; after `eval "$(precog db env)"` the embedded server is still the embedded one."""
+    monkeypatch.delenv("PGHOST", raising=False)
+    monkeypatch.setenv("PRECOG_DATA_DIR", str(tmp_path / "embedded"))
+    try:
+        url = precog("db", "url", "--role", "bi_reader").stdout.strip()
+        assert url.startswith(f"postgresql://bi_reader:{embedded.bi_reader_password()}@127.0.0.1:")
+        reader = psycopg2.connect(url)
+        with reader, reader.cursor() as cursor:
+            cursor.execute("select count(*) from marts.ab_test_results")
+            assert cursor.fetchone() == (0,)
+        reader.close()
+        owner = database.warehouse()
+        tcp = dataclasses.replace(owner, host="127.0.0.1", port=embedded.port())
+        for refused in (tcp, dataclasses.replace(tcp, user="bi_reader", password="wrong")):
+            with pytest.raises(database.DatabaseError, match=r"pg_hba\.conf rejects|password"):
+                database.connect(refused)
+        monkeypatch.setenv("PGHOST", owner.host)  # what `precog db env` exports
+        assert "embedded server" in precog("db", "status").stdout
+    finally:
+        assert "stopped" in precog("db", "stop").stdout
+
+
 def test_pghost_selects_an_external_server(warehouse, monkeypatch):
     # The embedded server's socket stands in for any server named by the libpq variables.
     for name, value in warehouse.libpq_env().items():
