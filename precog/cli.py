@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from precog.summary import summary
 from precog.warehouse import database, embedded
 
 
@@ -155,7 +156,7 @@ def run(args: argparse.Namespace) -> None:
         " lost: run `precog run` again once it is back (the embedded server restarts by itself)"
     )
     try:
-        outcome = pipeline.run(full_refresh=args.full_refresh)
+        outcome = pipeline.run(full_refresh=args.full_refresh, verbose=args.verbose)
     except (DagsterPostgresException, psycopg2.OperationalError, database.DatabaseError) as error:
         if database.answers(target):
             raise  # another problem (a timeout, a full disk, ...): its own message
@@ -171,8 +172,10 @@ def run(args: argparse.Namespace) -> None:
         )
     if not outcome.ran:
         print(f"precog run: {outcome.reason}: nothing to do")
-    elif outcome.reason:
+        return
+    if outcome.reason:
         print(f"precog run: {outcome.reason}")
+    print(summary(target))
 
 
 def bench(args: argparse.Namespace) -> None:
@@ -276,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_parser.add_argument(
         "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
+    )
+    run_parser.add_argument(
+        "--verbose", action="store_true", help="Dagster's debug events too (default: info)"
     )
     run_parser.set_defaults(handler=run)
 

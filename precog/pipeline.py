@@ -86,7 +86,7 @@ def dagster_instance(target: database.Warehouse) -> dg.DagsterInstance:
     )
 
 
-def run(full_refresh: bool = False) -> RunOutcome:
+def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
     target = database.warehouse()
     with dagster_instance(target) as instance:
         orphans = run_health.fail_orphaned_runs(instance)
@@ -99,12 +99,15 @@ def run(full_refresh: bool = False) -> RunOutcome:
         from orchestration.definitions import defs
 
         definitions = defs()  # loads the manifest just parsed
+        level = "DEBUG" if verbose else "INFO"
         for name in JOBS:
             job = definitions.resolve_job_def(name)
             # What the run processes is its tags' business (RunScope): every step of the job
             # reads them, the dbt steps and the suites alike.
             scope = {CATCH_UP_TAG: "true", **({FULL_REFRESH_TAG: "true"} if full_refresh else {})}
             result = job.execute_in_process(
+                # Info and up on the console: a run's debug events are hundreds of lines.
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
                 instance=instance,
                 partition_key=job.partitions_def.get_last_partition_key(),
                 tags={**run_health.worker_tags(), **scope},

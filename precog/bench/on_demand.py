@@ -433,6 +433,8 @@ def on_demand_calibration_curve(model_id: int = MODEL_ID) -> str:
     )
 
     select
+        {model_id}::bigint as model_id,
+        'ALL' as league,
         wilson.bin,
         round({_ratio("wilson.bin", k)}, 20) as bin_lower,
         round({_ratio("wilson.bin + 1", k)}, 20) as bin_upper,

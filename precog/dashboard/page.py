@@ -58,7 +58,7 @@ def layout() -> html.Div:
             ),
             section(
                 "P&L",
-                "pnl",
+                "pnl-panel",
                 html.Div(
                     [
                         dcc.Dropdown(
@@ -81,7 +81,7 @@ def layout() -> html.Div:
                 ),
                 dcc.Graph(id="pnl-chart"),
             ),
-            section("Positions", "positions", html.Div(id="positions")),
+            section("Positions", "positions-panel", html.Div(id="positions")),
             section(
                 "Strategy comparison",
                 "strategy-comparison-panel",
@@ -116,7 +116,7 @@ def layout() -> html.Div:
                 dcc.Graph(id="market-type-win-rates"),
                 html.Div(id="market-overview"),
             ),
-            section("A/B tests", "ab-tests", html.Div(id="ab-results")),
+            section("A/B tests", "ab-tests-panel", html.Div(id="ab-results")),
         ],
         className="page",
     )

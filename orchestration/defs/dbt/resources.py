@@ -28,5 +28,12 @@ def dbt_project() -> DbtProject:
 @dg.definitions
 def defs() -> dg.Definitions:
     return dg.Definitions(
-        resources={"dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=DBT_EXECUTABLE)}
+        resources={
+            "dbt": DbtCliResource(
+                project_dir=dbt_project(),
+                dbt_executable=DBT_EXECUTABLE,
+                # dbt's lines go to Dagster's log, where colour codes are noise.
+                global_config_flags=["--no-use-colors"],
+            )
+        }
     )

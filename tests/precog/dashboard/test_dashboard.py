@@ -8,6 +8,7 @@ The desk's clock stands at DESK_NOW (the server's --as-of), so no verdict depend
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from decimal import Decimal
@@ -18,7 +19,7 @@ from precog import PROJECT_ROOT
 from precog.bench import served
 from precog.bench.measure import fill_ab_test_results
 from precog.bench.served import CHROMIUM, DashboardServer, launch_chromium
-from precog.dbt_runner import run_dbt
+from precog.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
 from tests.helpers import create_database, drop_databases, precog
 
@@ -113,6 +114,10 @@ def test_every_panel_renders_with_data(server, browser):
     assert any(rate.endswith("%") for rate in rates), rates
     verdicts = page.locator(".verdict").all_inner_texts()
     assert len(verdicts) == 2 and all(verdicts), verdicts
+    # Each panel's dbt exposure links to it.
+    exposures = json.loads(MANIFEST_PATH.read_text())["exposures"].values()
+    anchors = [exposure["url"].split("#")[1] for exposure in exposures]
+    assert len(anchors) == 6 and all(page.locator(f"#{a}").count() == 1 for a in anchors)
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     page.close()
