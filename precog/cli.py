@@ -166,8 +166,9 @@ def run(args: argparse.Namespace) -> None:
     if not outcome.success:
         if not database.answers(target):
             raise database_died
+        details = f"dbt's output in {outcome.dbt_log}" if outcome.dbt_log else "the log above"
         raise CommandError(
-            f"{outcome.reason}. Fix the cause (the log above has the details) and run"
+            f"{outcome.reason}. Fix the cause ({details} has the details) and run"
             " `precog run` again: it resumes where this one stopped"
         )
     if not outcome.ran:
@@ -176,6 +177,8 @@ def run(args: argparse.Namespace) -> None:
     if outcome.reason:
         print(f"precog run: {outcome.reason}")
     print(summary(target))
+    if outcome.dbt_log:
+        print(f"  dbt's output of this run: {outcome.dbt_log}")
 
 
 def bench(args: argparse.Namespace) -> None:

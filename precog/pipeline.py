@@ -9,8 +9,11 @@ the last successful run began, no raw table was replaced, and the project is unc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 
@@ -22,7 +25,7 @@ from orchestration.defs.dbt.partitions import (
 )
 from precog import PROJECT_ROOT
 from precog.dbt_runner import prepare_manifest
-from precog.warehouse import bookkeeping, database
+from precog.warehouse import bookkeeping, database, embedded
 
 # What the pipeline's results depend on besides raw (project_checksum).
 PROJECT_FOLDERS = ("models", "macros", "tests/dbt", "seeds", "orchestration", "precog")
@@ -35,6 +38,14 @@ class RunOutcome:
     success: bool
     failed_orphans: list[str]
     reason: str = ""
+    dbt_log: Path | None = None  # every line dbt printed, kept out of the console
+
+
+def dbt_log_path() -> Path:
+    """Where a run's dbt output goes (beside the embedded server's data, git-ignored)."""
+    folder = embedded.data_dir() / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
 
 
 def project_checksum() -> str:
@@ -100,21 +111,33 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
 
         definitions = defs()  # loads the manifest just parsed
         level = "DEBUG" if verbose else "INFO"
-        for name in JOBS:
-            job = definitions.resolve_job_def(name)
-            # What the run processes is its tags' business (RunScope): every step of the job
-            # reads them, the dbt steps and the suites alike.
-            scope = {CATCH_UP_TAG: "true", **({FULL_REFRESH_TAG: "true"} if full_refresh else {})}
-            result = job.execute_in_process(
-                # Info and up on the console: a run's debug events are hundreds of lines.
-                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
-                instance=instance,
-                partition_key=job.partitions_def.get_last_partition_key(),
-                tags={**run_health.worker_tags(), **scope},
-                raise_on_error=False,
-            )
-            if not result.success:
-                return RunOutcome(True, False, orphans, f"the {name} job {first_failure(result)}")
+        # dbt's hundreds of lines (dagster-dbt echoes them on stdout) go to a log file; the
+        # console keeps Dagster's info events and the summary. --verbose shows everything.
+        log = None if verbose else dbt_log_path()
+        with contextlib.ExitStack() as quiet:
+            if log is not None:
+                quiet.enter_context(contextlib.redirect_stdout(quiet.enter_context(log.open("w"))))
+            for name in JOBS:
+                result = run_job(definitions, name, full_refresh, level, instance)
+                if not result.success:
+                    failure = f"the {name} job {first_failure(result)}"
+                    return RunOutcome(True, False, orphans, failure, log)
     with database.transaction(target) as cursor:
         bookkeeping.record_success(cursor, state)
-    return RunOutcome(True, True, orphans)
+    return RunOutcome(True, True, orphans, dbt_log=log)
+
+
+def run_job(definitions, name: str, full_refresh: bool, level: str, instance):
+    """One job, in process, catching up on everything that landed since its previous run."""
+    job = definitions.resolve_job_def(name)
+    # What the run processes is its tags' business (RunScope): every step of the job reads
+    # them, the dbt steps and the suites alike.
+    scope = {CATCH_UP_TAG: "true", **({FULL_REFRESH_TAG: "true"} if full_refresh else {})}
+    return job.execute_in_process(
+        # Info and up on the console: a run's debug events are hundreds of lines.
+        run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+        instance=instance,
+        partition_key=job.partitions_def.get_last_partition_key(),
+        tags={**run_health.worker_tags(), **scope},
+        raise_on_error=False,
+    )
