@@ -34,16 +34,25 @@ begin
     for described in
         select attname, col_description(attrelid, attnum) as description
         from pg_attribute
-        where attrelid = '{{ documented }}'::regclass and attnum > 0 and not attisdropped
+        where attrelid = {{ quoted(documented) }}::regclass and attnum > 0
+            and not attisdropped
             and attname in (
                 select attname from pg_attribute
-                where attrelid = '{{ target }}'::regclass and attnum > 0 and not attisdropped
+                where attrelid = {{ quoted(target) }}::regclass and attnum > 0
+                    and not attisdropped
             )
     loop
         execute format(
-            'comment on column %s.%I is %L', '{{ target }}', described.attname, described.description
+            'comment on column %s.%I is %L',
+            {{ quoted(target) }}, described.attname, described.description
         );
     end loop;
 end
 $copy$
+{%- endmacro %}
+
+{#- `value` as a SQL string literal: a relation's name holds the database's name, which comes
+    from the environment and is data. -#}
+{% macro quoted(value) -%}
+    '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}

@@ -197,6 +197,7 @@ def bench(args: argparse.Namespace) -> None:
 def dashboard(args: argparse.Namespace) -> None:
     from precog.dashboard import server
 
+    _check_settings()
     as_of = args.as_of.isoformat() if args.as_of else None
     server.serve(_use_warehouse(), args.host, args.port, as_of=as_of)
 

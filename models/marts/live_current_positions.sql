@@ -8,7 +8,7 @@ with
 
 pending_positions as (
 
-    {{ pending_positions() }}
+    {{ pending_positions(ref('mv_current_positions')) }}
 
 ),
 

@@ -16,7 +16,7 @@ with
 
 pending_positions as (
 
-    {{ pending_positions() }}
+    {{ pending_positions(ref('int_trade_pnl')) }}
 
 ),
 

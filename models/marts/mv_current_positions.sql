@@ -3,9 +3,11 @@
     their side's current quotes (intermediate.int_open_positions). One row per position_id.
     Quantities and prices come from the trades, not from the trading system's own figures. The
     few open positions' versions and markets are looked up one by one (lookup_join), not read
-    from whole staging views: this mart is rebuilt every hour. -#}
+    from whole staging views: this mart is rebuilt every hour. Its watermark (how far into the
+    change log it is built) tells live_current_positions what to add. -#}
 {{ config(
     meta={'partitioning': 'hourly'},
+    post_hook="{{ advance_watermark() }}",
     indexes=[
         {'columns': ['position_id'], 'unique': True},
         {'columns': ['opened_at']},

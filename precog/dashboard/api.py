@@ -117,11 +117,13 @@ def create_api(reader: Reader, feed: LiveFeed, metrics: Metrics) -> FastAPI:
     async def live(request: Request) -> EventSourceResponse:
         """Server-Sent Events: a `snapshot` event (the live panels) after each landing in raw,
         at most one a second."""
-        subscriber = feed.subscribe()
 
         async def events():
+            subscriber = feed.subscribe()  # here, so that the finally below always follows
             try:
                 yield {"event": "ready", "data": "listening"}
+                if feed.latest is not None:  # what may have landed since the page was read
+                    yield {"event": "snapshot", "data": feed.latest}
                 while True:
                     yield {"event": "snapshot", "data": await subscriber.get()}
             finally:

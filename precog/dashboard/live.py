@@ -16,6 +16,7 @@ from typing import Any
 import psycopg2
 
 from precog.dashboard.reader import Reader
+from precog.warehouse import database
 
 CHANNEL = "precog_landed"  # precog/warehouse/migrations/0009_dashboard.sql
 # The panels a landing changes, read with their default parameters (the unfiltered page).
@@ -29,6 +30,7 @@ class LiveFeed:
         self.reader = reader
         self.min_interval = min_interval
         self.snapshots = 0  # how many were read (GET /metrics)
+        self.latest: str | None = None  # the last snapshot pushed, for pages that join later
         self._subscribers: set[asyncio.Queue] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
@@ -58,6 +60,7 @@ class LiveFeed:
 
     def _publish(self) -> None:
         message = json.dumps(self.snapshot())
+        self.latest = message
         loop = self._loop
         if loop is None:
             return
@@ -79,7 +82,7 @@ class LiveFeed:
         while not self._stop.is_set():
             try:
                 self._listen()
-            except (psycopg2.Error, OSError) as error:
+            except (psycopg2.Error, OSError, database.DatabaseError) as error:
                 log.warning("live feed: %s; listening again in 1 s", str(error).strip())
                 self._stop.wait(1.0)
 
@@ -88,7 +91,8 @@ class LiveFeed:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(f"listen {CHANNEL}")
-            pending, last = False, 0.0
+            # What landed while no one listened (a start, a reconnect) is read once now.
+            pending, last = True, 0.0
             while not self._stop.is_set():
                 wait = max(0.0, last + self.min_interval - time.monotonic()) if pending else 1.0
                 if select.select([connection], [], [], wait)[0]:

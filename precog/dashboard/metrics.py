@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+import psycopg2
 from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from precog.dashboard.live import LiveFeed
 from precog.dashboard.reader import Reader
+from precog.warehouse import database
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0)
 
@@ -60,7 +62,14 @@ class _Warehouse:
             "How long the table's last build took",
             labels=["model"],
         )
-        for row in self.reader.fetch("model_builds"):
+        try:
+            builds = self.reader.fetch("model_builds")
+        except (psycopg2.Error, database.DatabaseError):
+            builds = None
+        yield GaugeMetricFamily(
+            "warehouse_up", "Whether the warehouse answered this scrape", value=builds is not None
+        )
+        for row in builds or []:
             if row["aggregation_level"]:
                 freshness.add_metric([row["aggregation_level"]], float(row["age_seconds"]))
             rebuilt.add_metric([row["model"]], _epoch(row["built_at"]))

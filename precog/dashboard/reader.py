@@ -22,6 +22,7 @@ ROLE = "bi_reader"
 # The password bi_reader logs in with where the server asks for one.
 PASSWORD_VARIABLE = "PRECOG_BI_READER_PASSWORD"
 APPLICATION = "precog-dashboard"  # how its sessions show in pg_stat_activity
+POOL_SIZE = 8  # idle connections kept
 log = logging.getLogger(__name__)
 
 
@@ -59,10 +60,20 @@ class Reader:
             connection.close()  # the server went away: the next call connects again
             raise
         else:
-            self._idle.put(connection)
+            if self._idle.qsize() < POOL_SIZE:
+                self._idle.put(connection)
+            else:
+                connection.close()
 
     def fetch(self, panel: str, **given: Any) -> list[dict[str, Any]]:
-        """The panel's rows, as dicts of JSON-ready values (panels.plain)."""
+        """The panel's rows, as dicts of JSON-ready values (panels.plain). A connection the
+        server dropped (a restart) is replaced once."""
+        try:
+            return self._fetch(panel, **given)
+        except psycopg2.OperationalError:
+            return self._fetch(panel, **given)
+
+    def _fetch(self, panel: str, **given: Any) -> list[dict[str, Any]]:
         sql = self.queries[panel]
         with self._connection() as connection, connection.cursor() as cursor:
             try:

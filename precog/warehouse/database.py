@@ -96,7 +96,8 @@ def is_external() -> bool:
     if not host:
         return False
     running = embedded.postmaster()
-    return running is None or str(running.socket_dir) != host
+    socket_dir = running.socket_dir if running else embedded.pgdata()
+    return str(socket_dir) != host
 
 
 def warehouse(start: bool = True) -> Warehouse:
@@ -256,6 +257,12 @@ def bi_reader_url(target: Warehouse) -> str:
     password; on another server, its host and port as bi_reader (its administrator gives the
     password)."""
     if target.embedded:
+        running = embedded.postmaster()
+        if running is None or running.hostname != "127.0.0.1":
+            raise DatabaseError(
+                "the embedded server listens on its socket only (started before this version):"
+                " restart it with `precog db stop` and `precog db start`"
+            )
         reader = Warehouse(
             "127.0.0.1",
             embedded.port(),

@@ -108,8 +108,14 @@ def bi_reader_password() -> str:
     """bi_reader's password on this server: generated once, kept beside the data (0600)."""
     saved = data_dir() / "bi_reader.password"
     if not saved.exists():
-        saved.touch(mode=0o600)
-        saved.write_text(secrets.token_urlsafe(18))
+        # Written whole under another name, then renamed: never an empty or partial password.
+        draft = saved.with_suffix(f".{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(18))
+        if not saved.exists():
+            draft.replace(saved)
+        draft.unlink(missing_ok=True)
     return saved.read_text().strip()
 
 
