@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import subprocess
+import tempfile
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -62,16 +64,23 @@ def test_a_bi_tool_reaches_the_embedded_marts_over_localhost(tmp_path, monkeypat
 
 
 def test_pghost_selects_an_external_server(warehouse, monkeypatch):
-    # The embedded server's socket stands in for any server named by the libpq variables.
-    for name, value in warehouse.libpq_env().items():
+    # Any server named by the libpq variables: the test's server, its socket folder (if it is
+    # the embedded one's) under another name, since PGHOST naming the embedded server's own
+    # socket folder still means the embedded server.
+    named = warehouse
+    if warehouse.host.startswith("/"):
+        link = Path(tempfile.mkdtemp(dir="/tmp")) / "other"  # short: socket paths are limited
+        link.symlink_to(warehouse.host)
+        named = dataclasses.replace(warehouse, host=str(link))
+    for name, value in named.libpq_env().items():
         monkeypatch.setenv(name, value)
     external = database.warehouse()
-    assert not external.embedded and external.host == warehouse.host
+    assert not external.embedded and external.host == named.host
     with database.transaction(external) as cursor:
         cursor.execute("select current_database()")
         assert cursor.fetchone()[0] == warehouse.dbname
     result = precog("db", "url")
-    assert result.returncode == 0 and result.stdout.strip() == warehouse.url()
+    assert result.returncode == 0 and result.stdout.strip() == named.url()
     result = precog("db", "stop")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "not this project's to stop" in result.stderr
