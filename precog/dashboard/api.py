@@ -122,8 +122,9 @@ def create_api(reader: Reader, feed: LiveFeed, metrics: Metrics) -> FastAPI:
             subscriber = feed.subscribe()  # here, so that the finally below always follows
             try:
                 yield {"event": "ready", "data": "listening"}
-                if feed.latest is not None:  # what may have landed since the page was read
-                    yield {"event": "snapshot", "data": feed.latest}
+                missed = feed.recent()  # what may have landed since the page was read
+                if missed is not None:
+                    yield {"event": "snapshot", "data": missed}
                 while True:
                     yield {"event": "snapshot", "data": await subscriber.get()}
             finally:

@@ -30,7 +30,7 @@ class LiveFeed:
         self.reader = reader
         self.min_interval = min_interval
         self.snapshots = 0  # how many were read (GET /metrics)
-        self.latest: str | None = None  # the last snapshot pushed, for pages that join later
+        self._latest: tuple[float, str] | None = None  # (when, the last snapshot pushed)
         self._subscribers: set[asyncio.Queue] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = threading.Event()
@@ -51,6 +51,14 @@ class LiveFeed:
     def unsubscribe(self, subscriber: asyncio.Queue) -> None:
         self._subscribers.discard(subscriber)
 
+    def recent(self, seconds: float = 30.0) -> str | None:
+        """The last snapshot pushed, if it is at most `seconds` old: what a page that has just
+        read the panels may have missed while it connected (an older one would be stale: a run
+        or midnight since)."""
+        if self._latest is None or time.monotonic() - self._latest[0] > seconds:
+            return None
+        return self._latest[1]
+
     def snapshot(self) -> dict[str, Any]:
         """The live panels now, as the stream sends them (also the polling fallback's answer)."""
         self.snapshots += 1
@@ -60,7 +68,7 @@ class LiveFeed:
 
     def _publish(self) -> None:
         message = json.dumps(self.snapshot())
-        self.latest = message
+        self._latest = (time.monotonic(), message)
         loop = self._loop
         if loop is None:
             return
