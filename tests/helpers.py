@@ -4,9 +4,11 @@ a user runs it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -217,6 +219,22 @@ def create_database(name: str) -> database.Warehouse:
     database.ensure_database(target, name)
     database.migrate(target)
     return target
+
+
+@contextlib.contextmanager
+def module_database(name: str) -> Iterator[database.Warehouse]:
+    """A fresh, migrated database `name` for a module's fixture, dropped after it, with
+    PGDATABASE pointing at it meanwhile and restored after."""
+    previous = os.environ.get("PGDATABASE")
+    target = create_database(name)
+    try:
+        yield target
+    finally:
+        drop_databases(target)
+        if previous is None:
+            os.environ.pop("PGDATABASE", None)
+        else:
+            os.environ["PGDATABASE"] = previous
 
 
 def drop_databases(target: database.Warehouse) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import threading
 import time
 from decimal import Decimal
@@ -20,7 +19,12 @@ import pytest
 
 from precog.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
-from tests.helpers import COMPONENTS, create_database, direct_sql, drop_databases, precog
+from tests.helpers import (
+    COMPONENTS,
+    direct_sql,
+    module_database,
+    precog,
+)
 
 # The desk's history ends, and its clock stands, on a fixed afternoon (UTC) with trades earlier
 # that day: no verdict depends on when the suite runs.
@@ -42,19 +46,11 @@ DASHBOARD_MARTS = [
 @pytest.fixture(scope="module")
 def desk():
     """A warehouse with a simulated desk up to DESK_NOW, run through the pipeline."""
-    previous = os.environ.get("PGDATABASE")
-    target = create_database("precog_test_marts")
-    try:
+    with module_database("precog_test_marts") as target:
         precog(target, "simulate", "--trades", "4000", "--seed", "5", "--end", DESK_NOW)
         trade_one_strategy_with_two_models(target)
         precog(target, "run")
         yield target
-    finally:
-        drop_databases(target)
-        if previous is None:
-            os.environ.pop("PGDATABASE", None)
-        else:
-            os.environ["PGDATABASE"] = previous
 
 
 def trade_one_strategy_with_two_models(target: database.Warehouse) -> None:

@@ -21,7 +21,7 @@ from precog.bench.measure import fill_ab_test_results
 from precog.bench.served import CHROMIUM, DashboardServer, launch_chromium
 from precog.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
-from tests.helpers import create_database, drop_databases, precog
+from tests.helpers import create_database, drop_databases, module_database, precog
 
 DESK_NOW = "2026-02-01T18:00:00+00:00"
 SCREENSHOT = PROJECT_ROOT / "docs" / "dashboard.png"
@@ -43,22 +43,14 @@ ENDPOINTS = {
 def desk(tmp_path_factory):
     """A simulated desk up to DESK_NOW, built by dbt (the models, then the A/B results, then
     the mart of them). `dbt run`: the models' tests are other modules' business."""
-    previous = os.environ.get("PGDATABASE")
-    target = create_database("precog_test_dashboard")
-    artifacts = tmp_path_factory.mktemp("dbt")
-    try:
+    with module_database("precog_test_dashboard") as target:
+        artifacts = tmp_path_factory.mktemp("dbt")
         precog(target, "simulate", "--trades", "2000", "--seed", "7", "--end", DESK_NOW)
         for step in (["run"], ["run", "--select", "mv_ab_test_results"]):
             result = run_dbt(step, target, artifacts)
             assert result.returncode == 0, result.stdout[-3000:]
             fill_ab_test_results(target)
         yield target
-    finally:
-        drop_databases(target)
-        if previous is None:
-            os.environ.pop("PGDATABASE", None)
-        else:
-            os.environ["PGDATABASE"] = previous
 
 
 @pytest.fixture(scope="module")
