@@ -106,6 +106,20 @@ def test_checks_are_on_the_right_assets_and_jobs(defs):
     assert specs[("intermediate/int_trade_pnl", "unique_int_trade_pnl_trade_id")].blocking
     quarantine = [spec for (key, _), spec in specs.items() if key == "staging/quarantine"]
     assert any(not spec.blocking for spec in quarantine)
+    # ... each saying in the UI what it checks.
+    assert all(spec.description for spec in specs.values())
+    assert specs[("intermediate/int_trade_pnl", "unique_int_trade_pnl_trade_id")].description == (
+        "trade_id is unique."
+    )
+    windowed = specs[("staging/stg_trades", "unique_stg_trades_trade_id")]
+    assert windowed.description.endswith(
+        "On the rows the run processes (all of them on a full refresh)."
+    )
+    unknown_action = specs[("staging/quarantine", "quarantine_trades_unknown_action")]
+    assert unknown_action.description == (
+        "No rows. On the rows where source_table = 'trades' and reason = 'unknown_action'."
+        " Warns (does not block)."
+    )
 
     hourly, daily = (
         check_keys_of(defs.resolve_job_def("hourly")),
@@ -126,7 +140,7 @@ def test_the_freshness_sensor_runs_the_freshness_checks_unless_they_are_running(
     sensor = defs.resolve_sensor_def("freshness_sensor")
     assert sensor.job_name == "freshness_checks"
     assert sensor.minimum_interval_seconds == 15 * 60
-    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    assert sensor.default_status == dg.DefaultSensorStatus.STOPPED  # as the schedules
     with dg.DagsterInstance.ephemeral() as instance:
         requested = sensor(dg.build_sensor_context(instance=instance, definitions=defs))
         assert isinstance(requested, dg.RunRequest)

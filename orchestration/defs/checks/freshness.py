@@ -223,8 +223,13 @@ def freshness_job_and_sensor(checks: list[dg.AssetChecksDefinition]):
         name="freshness_sensor",
         job=job,
         minimum_interval_seconds=int(FRESHNESS_INTERVAL.total_seconds()),
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description=f"Runs the freshness checks every {FRESHNESS_INTERVAL}.",
+        # Off, as the schedules are: on a desk whose schedules nobody turned on, it would
+        # report every source stale. Turned on with them.
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        description=(
+            f"Runs the freshness checks every {FRESHNESS_INTERVAL}. Turn it on with the"
+            " hourly and daily schedules."
+        ),
     )
     def _sensor(context: dg.SensorEvaluationContext):
         in_flight = context.instance.get_run_records(

@@ -17,6 +17,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.defs.dbt.check_descriptions import describe_test
 from orchestration.defs.dbt.partitions import PARTITIONS, RunScope
 from orchestration.defs.dbt.resources import dbt_project
 from orchestration.defs.resources import WarehouseResource
@@ -55,7 +56,8 @@ class PrecogTranslator(DagsterDbtTranslator):
         )
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
-        """dbt tests are asset checks (on by default), blocking unless their severity is warn.
+        """dbt tests are asset checks (on by default), blocking unless their severity is warn,
+        each described in a sentence (check_descriptions.py).
 
         Without the additional deps dagster-dbt gives a test on several models (relationships):
         when a job splits a dbt multi-asset into steps around a Python asset, Dagster put such a
@@ -63,7 +65,10 @@ class PrecogTranslator(DagsterDbtTranslator):
         ran before int_ab_market_outcomes was built, and passed on retry or on yesterday's table).
         """
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
-        return None if spec is None else spec._replace(additional_deps=[])
+        if spec is None:
+            return None
+        description = describe_test(manifest["nodes"][unique_id])
+        return spec._replace(additional_deps=[], description=description)
 
 
 class DbtBuildConfig(dg.Config):
