@@ -145,10 +145,6 @@ def import_trades(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     _check_settings()  # before the definitions load, which read them
-    import psycopg2
-    import sqlalchemy.exc
-    from dagster_postgres.utils import DagsterPostgresException
-
     from precog import pipeline
 
     target = _use_warehouse()
@@ -156,12 +152,11 @@ def run(args: argparse.Namespace) -> None:
         f"the database stopped answering during the run ({target.describe()}). Nothing is"
         " lost: run `precog run` again once it is back (the embedded server restarts by itself)"
     )
-    # Dagster's storage reports a lost server as its own exception when it cannot reconnect, or
-    # as SQLAlchemy's when a connection it holds breaks.
-    lost = (DagsterPostgresException, sqlalchemy.exc.DBAPIError, psycopg2.OperationalError)
     try:
         outcome = pipeline.run(full_refresh=args.full_refresh, verbose=args.verbose)
-    except (*lost, database.DatabaseError) as error:
+    # A lost server surfaces as psycopg2's, SQLAlchemy's or Dagster's storage's own exception,
+    # whichever touched it first: asking the server tells which it was.
+    except Exception as error:
         if database.answers(target):
             raise  # another problem (a timeout, a full disk, ...): its own message
         raise database_died from error

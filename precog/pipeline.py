@@ -14,18 +14,14 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
-
-from orchestration import run_health
-from orchestration.defs.dbt.partitions import (
-    CATCH_UP_TAG,
-    FULL_REFRESH_TAG,
-    reporting_timezone,
-)
-from precog import PROJECT_ROOT
+from precog import PROJECT_ROOT, reporting_timezone
 from precog.dbt_runner import prepare_manifest
 from precog.warehouse import bookkeeping, database, embedded
+
+if TYPE_CHECKING:  # Dagster is imported only by a run that runs: a skip costs no imports
+    import dagster as dg
 
 # What the pipeline's results depend on besides raw (project_checksum).
 PROJECT_FOLDERS = ("models", "macros", "tests/dbt", "seeds", "orchestration", "precog")
@@ -64,6 +60,8 @@ def project_checksum() -> str:
 
 def first_failure(result: dg.ExecuteInProcessResult) -> str:
     """Where a failed run first failed, and why, in one line."""
+    import dagster as dg
+
     from orchestration.defs.checks.run_failures import step_error
 
     for event in result.all_events:
@@ -76,6 +74,7 @@ def dagster_instance(target: database.Warehouse) -> dg.DagsterInstance:
     """The project's Dagster instance (dagster.yaml, the project root as DAGSTER_HOME) on the
     warehouse's server, given its settings directly rather than through the environment: runs
     show in the UI's history of the same instance."""
+    import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
     settings = target.dagster_env()
@@ -104,13 +103,17 @@ def dagster_instance(target: database.Warehouse) -> dg.DagsterInstance:
 
 def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
     target = database.warehouse()
+    with database.transaction(target) as cursor:
+        state = bookkeeping.current_state(cursor, project_checksum())
+        if not full_refresh and bookkeeping.nothing_new(cursor, state):
+            # A killed `precog run` forgot the last run first, so it is never skipped over; the
+            # runs of the UI's and the daemon's, the daemon's run monitoring fails.
+            return RunOutcome(False, True, [], "nothing new since the last run")
+        bookkeeping.forget_last_run(cursor)
+    from orchestration import run_health
+
     with dagster_instance(target) as instance:
         orphans = run_health.fail_orphaned_runs(instance)
-        with database.transaction(target) as cursor:
-            state = bookkeeping.current_state(cursor, project_checksum())
-            if not full_refresh and bookkeeping.nothing_new(cursor, state):
-                return RunOutcome(False, True, orphans, "nothing new since the last run")
-            bookkeeping.forget_last_run(cursor)
         prepare_manifest()
         from orchestration.definitions import defs
 
@@ -134,6 +137,9 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
 
 def run_job(definitions, name: str, full_refresh: bool, level: str, instance):
     """One job, in process, catching up on everything that landed since its previous run."""
+    from orchestration import run_health
+    from orchestration.defs.dbt.partitions import CATCH_UP_TAG, FULL_REFRESH_TAG
+
     job = definitions.resolve_job_def(name)
     # What the run processes is its tags' business (RunScope): every step of the job reads
     # them, the dbt steps and the suites alike.

@@ -3,18 +3,13 @@ beside the marts (and checks equal to them)."""
 
 from __future__ import annotations
 
-import os
+from precog import reporting_timezone
 
 # The analyses' parameters are dbt vars; the bench compiles them with their defaults, and the
 # on-demand queries take the same values.
 DASHBOARD_DAYS, STRATEGY_NAME, MODEL_ID, MARKET_LIMIT = 30, "value_hunter", 1, 50
 CALIBRATION_BINS = 10  # dbt var calibration_bins (dbt_project.yml)
 WILSON_Z = "1.95996398454005423552"  # as models/marts/calibration/model_calibration_bins_v1.sql
-
-
-def reporting_timezone() -> str:
-    """The reporting time zone the dbt project uses (var reporting_timezone's default)."""
-    return os.environ.get("PRECOG_REPORTING_TIMEZONE", "UTC")
 
 
 # On-demand queries: each dashboard answer computed at query time, without the marts, from the

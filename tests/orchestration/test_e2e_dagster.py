@@ -23,8 +23,7 @@ from typing import Any
 
 import pytest
 
-from orchestration.defs.dbt.partitions import reporting_timezone
-from precog import PROJECT_ROOT
+from precog import PROJECT_ROOT, reporting_timezone
 from precog.dbt_runner import dbt_env
 from precog.warehouse import database
 from tests.helpers import precog

@@ -10,20 +10,16 @@ Windows are half-open, [start, end), as Dagster's time windows are.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 
 import dagster as dg
 
+from precog import reporting_timezone
+
 # The first landing window the pipeline schedules; rows that landed earlier are history, built
 # by the first run of every model whatever its window.
 PARTITIONS_START = "2026-01-01"
-
-
-def reporting_timezone() -> str:
-    """The zone of daily buckets and schedules, as dbt's var reporting_timezone defaults it."""
-    return os.environ.get("PRECOG_REPORTING_TIMEZONE") or "UTC"
 
 
 # Both in the reporting zone: Dagster maps hourly onto daily partitions of the same zone only
