@@ -17,10 +17,14 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed lint test-tools
 	$(BIN)/pytest
 
-# The clock-sensitive tests at fake clock times (Debian's faketime), each with a private embedded
-# server started under the same clock: midnight UTC (an hour and a day boundary), midnight in
-# New York, and the end of daylight saving time in New York. No verdict may change.
-CLOCKS := "2026-12-06 23:59:45" "2026-12-07 04:59:45" "2026-11-01 05:59:30"
+# The clock-sensitive tests at fake clock times (Debian's faketime), each ZONE@TIME in UTC:
+# midnight UTC (an hour and a day boundary) reporting in UTC, then midnight in New York and the
+# end of its daylight saving time (the repeated hour) reporting in New York. No verdict may
+# change. Each clock has a private embedded server, started on the real clock: PostgreSQL's
+# timers (lock_timeout, deadlock detection) never fire under libfaketime. What a test reads as
+# "now" is the fake clock (Python, dbt, Dagster) or the warehouse's, as the code under test does.
+CLOCKS := "UTC@2026-12-06 23:59:45" "America/New_York@2026-12-07 04:59:45" \
+	"America/New_York@2026-11-01 05:59:30"
 CLOCK_TESTS := tests/models/test_marts.py tests/precog/bench/test_bench.py \
 	tests/orchestration/test_checks.py::test_source_and_rollup_freshness \
 	tests/precog/simulator/test_simulator.py::test_an_append_past_now_is_refused \
@@ -29,10 +33,13 @@ CLOCK_TESTS := tests/models/test_marts.py tests/precog/bench/test_bench.py \
 test-clock: $(VENV)/.installed
 	@command -v faketime >/dev/null || { echo "test-clock needs faketime (apt-get install faketime)" >&2; exit 1; }
 	@for clock in $(CLOCKS); do \
-		data=$$(mktemp -d); echo "== the clock starts at $$clock UTC"; \
-		env -u PGHOST PRECOG_DATA_DIR=$$data TZ=UTC \
-			faketime -f "@$$clock" $(BIN)/pytest -q -p no:cacheprovider $(CLOCK_TESTS); \
-		status=$$?; rm -rf $$data; [ $$status = 0 ] || exit $$status; \
+		zone=$${clock%%@*}; time=$${clock#*@}; data=$$(mktemp -d); \
+		echo "== the clock starts at $$time UTC, reporting in $$zone"; \
+		env -u PGHOST PRECOG_DATA_DIR=$$data $(BIN)/precog db start >/dev/null && \
+		env -u PGHOST PRECOG_DATA_DIR=$$data PRECOG_REPORTING_TIMEZONE=$$zone TZ=UTC \
+			faketime -f "@$$time" $(BIN)/pytest -q -p no:cacheprovider $(CLOCK_TESTS); \
+		status=$$?; env -u PGHOST PRECOG_DATA_DIR=$$data $(BIN)/precog db stop >/dev/null; \
+		rm -rf $$data; [ $$status = 0 ] || exit $$status; \
 	done
 
 lint: $(VENV)/.installed

@@ -1,5 +1,6 @@
 {#- The change log of the incremental models (macros/incremental.sql): each run appends the
-    positions whose raw rows landed since the last run, stamped with the run's start. It reads
+    positions whose raw rows landed since the last run, stamped with the time of the capture (one value per run: its
+    transaction's start). It reads
     from the time before which the previous capture had seen every row (complete_before), so a
     long load that commits late is not missed; landed_condition says which rows count. -#}
 {{ config(
@@ -77,7 +78,9 @@ landed as (
 select
     position_id,
     max(loaded_at) as loaded_at,
-    '{{ run_started_at.isoformat() }}'::timestamptz as captured_at,
+    -- The warehouse's clock, not dbt's: the log's order must not depend on the clock of
+    -- whichever machine runs dbt (one that steps back would hide a capture behind the last).
+    now() as captured_at,
     {{ complete_before() }} as complete_before
 from landed
 group by position_id

@@ -61,10 +61,17 @@ LEVEL_TABLES = [
 ]
 
 
-def history_end() -> dt.datetime:
+def history_end(target: database.Warehouse) -> dt.datetime:
     """Two hours before the current hour: the hourly run's hour and the live view's hour are
-    appended after it, and both must be in the past."""
-    now = dt.datetime.now(dt.UTC)
+    appended after it, and both must be in the past. The warehouse's clock, whose today the
+    live view shows."""
+    connection = database.connect(target)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select now()")
+            now = cursor.fetchone()[0].astimezone(dt.UTC)
+    finally:
+        connection.close()
     return now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=2)
 
 
@@ -590,7 +597,7 @@ def measure(trades: int, base: database.Warehouse, seed: int = 1) -> SizeResult:
     result = SizeResult(trades=trades)
     with tempfile.TemporaryDirectory(prefix="precog-bench-") as scratch:
         target_path = Path(scratch)
-        report = simulator.simulate_history(trades, seed, history_end(), target=target)
+        report = simulator.simulate_history(trades, seed, history_end(target), target=target)
         result.trades, result.load_seconds = report.trades, report.seconds
         result.raw_rows = sum(report.rows.values())
 

@@ -10,7 +10,7 @@ from precog.bench import measure as bench
 
 
 def test_on_demand_answers_equal_the_marts_and_the_live_view_shows_new_trades(warehouse, tmp_path):
-    simulator.simulate_history(3_000, 2, bench.history_end(), target=warehouse)
+    simulator.simulate_history(3_000, 2, bench.history_end(warehouse), target=warehouse)
 
     board = bench.dashboard(warehouse, tmp_path, quick=True)
 
