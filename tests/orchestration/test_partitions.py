@@ -48,6 +48,28 @@ def test_daily_partitions_follow_the_reporting_zone_across_dst(day, hours, start
     assert end - begin == timedelta(hours=hours)
 
 
+def test_the_repeated_hour_at_the_end_of_dst_is_a_window_of_its_own():
+    # Found by make test-clock at 2026-11-01 05:59:30 UTC: Python compares two times of one
+    # zone by their wall clocks, so [01:00-04:00, 01:00-05:00) looked empty.
+    partitions = dg.HourlyPartitionsDefinition(
+        start_date="2026-01-01-00:00", timezone="America/New_York"
+    )
+    keys = partitions.get_partition_keys_in_range(
+        dg.PartitionKeyRange("2026-11-01-00:00", "2026-11-01-02:00")
+    )
+    windows = [partitions.time_window_for_partition_key(key) for key in keys]
+    variables = [landing_window_vars(window.start, window.end) for window in windows]
+    assert [v["loaded_from"] for v in variables] == [
+        "2026-11-01T00:00:00-04:00",
+        "2026-11-01T01:00:00-04:00",
+        "2026-11-01T01:00:00-05:00",
+        "2026-11-01T02:00:00-05:00",
+    ]
+    for v in variables:
+        begin, end = (datetime.fromisoformat(v[k]) for k in ("loaded_from", "loaded_to"))
+        assert end.astimezone(UTC) - begin.astimezone(UTC) == timedelta(hours=1)
+
+
 def test_a_backfill_range_is_one_window():
     partitions = dg.HourlyPartitionsDefinition(start_date="2026-01-01-00:00", timezone="UTC")
     first = partitions.time_window_for_partition_key("2026-11-20-22:00")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -46,7 +46,10 @@ def landing_window_vars(start: datetime, end: datetime) -> dict[str, str]:
     """dbt vars for the rows that landed in [start, end)."""
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("landing windows need time zone aware bounds")
-    if not start < end:
+    # Compared in UTC: Python compares two times of one zone by their wall clocks, ignoring
+    # the fold, so the repeated hour at the end of daylight saving time, [01:00-04:00,
+    # 01:00-05:00), would look empty.
+    if not start.astimezone(UTC) < end.astimezone(UTC):
         raise ValueError(f"empty landing window [{start}, {end})")
     return {"loaded_from": start.isoformat(), "loaded_to": end.isoformat()}
 
