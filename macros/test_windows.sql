@@ -1,9 +1,11 @@
 {#- Tests of staging on what landed (dbt_project.yml sets `where: __landing_window__` for the
     tests of models/staging; this override of dbt's get_where_subquery gives it a meaning).
 
-    A partitioned run (vars loaded_from / loaded_to) tests the rows of every key that landed in
-    its window or that the pipeline has not validated yet; a run without window vars, or a full
-    refresh, tests everything. "Not validated yet": rows that landed from the change log capture
+    A run tests the rows of every key that the pipeline has not validated yet and, in a
+    partitioned run (vars loaded_from / loaded_to), of every key that landed in its window; a
+    full refresh, a first build or var validate_everything tests everything (RunScope in
+    orchestration/defs/dbt/partitions.py decides the same for the Great Expectations suites).
+    "Not validated yet": rows that landed from the change log capture
     before the last one int_trade_pnl has processed (macros/incremental.sql). A build skips
     int_trade_pnl when an error-level staging test fails, so its watermark stays and the next run
     tests those rows again; one capture further back covers rows that landed during the build
@@ -60,7 +62,7 @@
 
 {% macro landing_window_subquery(relation) -%}
     {%- set windows = landing_window_keys() -%}
-    {%- if not execute or var('loaded_from', none) is none or flags.FULL_REFRESH
+    {%- if not execute or flags.FULL_REFRESH or var('validate_everything', false)
         or relation.identifier not in windows -%}
         {%- do return(relation) -%}
     {%- endif -%}
@@ -70,7 +72,10 @@
     {%- endif -%}
     {%- set table, key = windows[relation.identifier] -%}
     {%- set landed -%}
-        (loaded_at >= '{{ since }}'::timestamptz or ({{ landing_window_condition('loaded_at') }}))
+        (loaded_at >= '{{ since }}'::timestamptz
+        {%- if var('loaded_from', none) is not none %}
+            or ({{ landing_window_condition('loaded_at') }})
+        {%- endif %})
     {%- endset -%}
     {%- set raw = api.Relation.create(database=relation.database, schema='raw', identifier=table) -%}
     {%- set keys -%}

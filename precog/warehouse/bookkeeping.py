@@ -51,16 +51,18 @@ def unvalidated_since(cursor) -> datetime | None:
     return cursor.fetchone()[0]
 
 
-def landed_condition(cursor, start: datetime, end: datetime) -> str | None:
-    """The rows a run of partition window [start, end) validates, as a condition on loaded_at:
-    those that landed in the window or may not have been validated yet (the same rule as the dbt
-    tests of staging, macros/quarantine.sql); None (validate everything) before the pipeline has
-    processed any change."""
+def landed_condition(cursor, window: tuple[datetime, datetime] | None) -> str | None:
+    """The rows a run validates, as a condition on loaded_at: those that may not have been
+    validated yet and, for a partition window [start, end), those that landed in it (the rule of
+    the dbt tests of staging, macros/test_windows.sql); None (validate everything) before the
+    pipeline has processed any change."""
     since = unvalidated_since(cursor)
     if since is None:
         return None
+    if window is None:
+        return cursor.mogrify("(loaded_at >= %s)", (since,)).decode()
     return cursor.mogrify(
-        "(loaded_at >= %s or (loaded_at >= %s and loaded_at < %s))", (since, start, end)
+        "(loaded_at >= %s or (loaded_at >= %s and loaded_at < %s))", (since, *window)
     ).decode()
 
 

@@ -308,7 +308,7 @@ def test_a_partitioned_run_validates_the_raw_rows_that_landed(warehouse, cursor)
     from precog.warehouse.bookkeeping import landed_condition
 
     start, end = datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 1, 11, tzinfo=UTC)
-    assert landed_condition(cursor, start, end) is None  # no change log: everything
+    assert landed_condition(cursor, (start, end)) is None  # no change log: everything
     cursor.execute(
         "create table intermediate.int_position_changes (position_id bigint,"
         " loaded_at timestamptz, captured_at timestamptz, complete_before timestamptz);"
@@ -316,7 +316,7 @@ def test_a_partitioned_run_validates_the_raw_rows_that_landed(warehouse, cursor)
         " (1, '2026-01-01 08:00+00', '2026-01-01 08:05+00', '2026-01-01 08:04+00'),"
         " (1, '2026-01-01 09:00+00', '2026-01-01 09:05+00', '2026-01-01 09:04+00');"
     )
-    assert landed_condition(cursor, start, end) is None  # nothing processed yet: everything
+    assert landed_condition(cursor, (start, end)) is None  # nothing processed yet: everything
     cursor.execute(
         "insert into precog_meta.build_watermarks values ('int_trade_pnl', '2026-01-01 09:05+00')"
     )
@@ -329,7 +329,7 @@ def test_a_partitioned_run_validates_the_raw_rows_that_landed(warehouse, cursor)
         " (3, 1, 'entry', 1, 1.5, 0, '2026-01-01 10:30+00', '2026-01-01 10:30+00'),"  # ...in window
         " (4, 1, 'entry', 1, 0.5, 0, '2026-01-01 11:30+00', '2026-01-01 11:30+00')"  # since 08:04
     )
-    where = LANDING_WINDOWS["raw.trades"].format(landed=landed_condition(cursor, start, end))
+    where = LANDING_WINDOWS["raw.trades"].format(landed=landed_condition(cursor, (start, end)))
     rows = summarize(
         validate("raw.trades", SUITES["raw.trades"], warehouse.url("postgresql+psycopg2"), where)
     )
@@ -337,6 +337,13 @@ def test_a_partitioned_run_validates_the_raw_rows_that_landed(warehouse, cursor)
     assert "table_row_count_to_be_between" not in found  # left to a whole-table validation
     assert found["column_values_to_be_between(price)"] == 2  # trades 2 and 3 (its new copy)
     assert found["column_values_to_be_unique(trade_id)"] == 2  # both copies of trade 3
+    # A catch-up run (`precog run`, no window): what landed since 08:04, trades 2, 3 and 4.
+    since = LANDING_WINDOWS["raw.trades"].format(landed=landed_condition(cursor, None))
+    rows = summarize(
+        validate("raw.trades", SUITES["raw.trades"], warehouse.url("postgresql+psycopg2"), since)
+    )
+    found = {row["expectation"]: row.get("unexpected_count") for row in rows}
+    assert found["column_values_to_be_between(price)"] == 2  # trades 2 and 3's new copy
     whole = summarize(
         validate("raw.trades", SUITES["raw.trades"], warehouse.url("postgresql+psycopg2"))
     )

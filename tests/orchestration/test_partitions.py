@@ -101,11 +101,14 @@ def test_the_run_scope_is_decided_once_for_dbt_and_the_suites():
     backfill = RunScope(window)
     assert backfill.build_window == backfill.validation_window == window
     assert backfill.dbt_build_args() == dbt_build_args(window)
-    # `precog run` catches up on what landed since the last run; its suites read its hour.
+    assert not backfill.validates_everything
+    # `precog run` catches up on what landed since the last run, and validates what has not
+    # been validated yet (no window: the dbt tests have no window vars either).
     catch_up = RunScope(window, catch_up=True)
-    assert catch_up.build_window is None and catch_up.validation_window == window
+    assert catch_up.build_window is None and catch_up.validation_window is None
+    assert not catch_up.validates_everything
     assert catch_up.dbt_build_args() == BUILD
     # A full refresh rebuilds and checks everything, dbt and Great Expectations alike.
     full = RunScope(window, full_refresh=True)
-    assert full.build_window is None and full.validation_window is None
+    assert full.build_window is None and full.validates_everything
     assert full.dbt_build_args() == [*BUILD, "--full-refresh"]

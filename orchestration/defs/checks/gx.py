@@ -213,14 +213,14 @@ def landing_window(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, relation: str
 ) -> str | None:
     """The condition on the rows of `relation` this run validates; None for all of them (not a
-    landing table, or a run without a validation window: RunScope)."""
-    window = RunScope.of(context).validation_window
-    if relation not in LANDING_WINDOWS or window is None:
+    landing table, or a full refresh: RunScope)."""
+    scope = RunScope.of(context)
+    if relation not in LANDING_WINDOWS or scope.validates_everything:
         return None
     connection = warehouse.connect()
     try:
         with connection.cursor() as cursor:
-            landed = landed_condition(cursor, *window)
+            landed = landed_condition(cursor, scope.validation_window)
     finally:
         connection.close()
     return None if landed is None else LANDING_WINDOWS[relation].format(landed=landed)

@@ -108,10 +108,16 @@ class RunScope:
         return None if self.full_refresh or self.catch_up else self.partition_window
 
     @property
+    def validates_everything(self) -> bool:
+        """Whether the dbt tests and the suites check every row (a full refresh); otherwise
+        the rows not validated yet and those that landed in the validation window."""
+        return self.full_refresh
+
+    @property
     def validation_window(self) -> tuple[datetime, datetime] | None:
-        """The landing window whose rows the suites of the raw tables validate (with every row
-        not validated yet); None: every row, as the dbt tests of a full refresh."""
-        return None if self.full_refresh else self.partition_window
+        """The landing window whose rows are validated besides those not validated yet: the
+        build window, as the dbt tests take it from the window vars."""
+        return self.build_window
 
     def dbt_build_args(self) -> list[str]:
         return dbt_build_args(self.build_window, full_refresh=self.full_refresh)
