@@ -65,3 +65,13 @@ def test_simulate_bad_rows_and_run(warehouse, cursor, tmp_path):
     assert unit.returncode == 0, unit.stdout[-3000:]
     done = unit.stdout.strip().splitlines()[-1]
     assert "ERROR=0" in done and "TOTAL=0" not in done, done
+
+
+def test_an_empty_desk_runs_green(warehouse, cursor):
+    """Day one of a real desk: nothing has landed. The run succeeds, builds every mart empty, and
+    ends with its summary (no suite fails on an empty table)."""
+    printed = precog(warehouse, "run").stdout
+    assert "precog run: done." in printed and "performance_tracking 0" in printed
+    cursor.execute("select count(*) from marts.mv_daily_pnl")
+    assert cursor.fetchone()[0] == 0
+    assert "nothing new" in precog(warehouse, "run").stdout
