@@ -240,6 +240,21 @@ def test_the_docs_reach_postgresql_as_comments(desk_cursor):
     assert relations == described
 
 
+def test_bi_reader_puts_names_on_the_ids_of_the_marts(desk):
+    """The marts carry ids; the two dimension marts name every one of them."""
+    connection = bi_reader(desk)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "select count(*), count(strategies.strategy_name), count(models.model_name)"
+            " from marts.performance_tracking as facts"
+            " left join marts.dim_strategies as strategies using (strategy_id)"
+            " left join marts.dim_probability_models as models using (model_id)"
+        )
+        rows, named_strategies, named_models = cursor.fetchone()
+    connection.close()
+    assert rows > 0 and named_strategies == named_models == rows
+
+
 def test_bi_reader_reads_the_marts_and_nothing_else(desk):
     connection = bi_reader(desk)
     with connection.cursor() as cursor:
