@@ -109,6 +109,7 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
             # A killed `precog run` forgot the last run first, so it is never skipped over; the
             # runs of the UI's and the daemon's, the daemon's run monitoring fails.
             return RunOutcome(False, True, [], "nothing new since the last run")
+        validate_everything = not bookkeeping.validated_before(cursor, state)
         bookkeeping.forget_last_run(cursor)
     from orchestration import run_health
 
@@ -126,7 +127,9 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
             if log is not None:
                 quiet.enter_context(contextlib.redirect_stdout(quiet.enter_context(log.open("w"))))
             for name in JOBS:
-                result = run_job(definitions, name, full_refresh, level, instance)
+                result = run_job(
+                    definitions, name, full_refresh, validate_everything, level, instance
+                )
                 if not result.success:
                     failure = f"the {name} job {first_failure(result)}"
                     return RunOutcome(True, False, orphans, failure, log)
@@ -135,15 +138,25 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
     return RunOutcome(True, True, orphans, dbt_log=log)
 
 
-def run_job(definitions, name: str, full_refresh: bool, level: str, instance):
+def run_job(
+    definitions, name: str, full_refresh: bool, validate_everything: bool, level: str, instance
+):
     """One job, in process, catching up on everything that landed since its previous run."""
     from orchestration import run_health
-    from orchestration.defs.dbt.partitions import CATCH_UP_TAG, FULL_REFRESH_TAG
+    from orchestration.defs.dbt.partitions import (
+        CATCH_UP_TAG,
+        FULL_REFRESH_TAG,
+        VALIDATE_EVERYTHING_TAG,
+    )
 
     job = definitions.resolve_job_def(name)
     # What the run processes is its tags' business (RunScope): every step of the job reads
     # them, the dbt steps and the suites alike.
-    scope = {CATCH_UP_TAG: "true", **({FULL_REFRESH_TAG: "true"} if full_refresh else {})}
+    scope = {
+        CATCH_UP_TAG: "true",
+        **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+        **({VALIDATE_EVERYTHING_TAG: "true"} if validate_everything else {}),
+    }
     return job.execute_in_process(
         # Info and up on the console: a run's debug events are hundreds of lines.
         run_config={"loggers": {"console": {"config": {"log_level": level}}}},

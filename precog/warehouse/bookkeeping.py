@@ -129,6 +129,15 @@ def nothing_new(cursor, state: WarehouseState) -> bool:
     return not cursor.fetchone()[0]
 
 
+def validated_before(cursor, state: WarehouseState) -> bool:
+    """Whether the last `precog run` succeeded with the project and raw tables of `state`: then
+    a run may test only what has not been validated yet. Otherwise (a first run, a failed or
+    killed one, a changed test or suite, a replaced table) it tests every row."""
+    cursor.execute("select raw_files, project_checksum from precog_meta.last_complete_run")
+    last = cursor.fetchone()
+    return last is not None and last == (state.raw_files, state.project_checksum)
+
+
 def record_success(cursor, state: WarehouseState) -> None:
     cursor.execute(
         "insert into precog_meta.last_complete_run"

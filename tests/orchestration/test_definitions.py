@@ -113,7 +113,7 @@ def test_checks_are_on_the_right_assets_and_jobs(defs):
     )
     windowed = specs[("staging/stg_trades", "unique_stg_trades_trade_id")]
     assert windowed.description.endswith(
-        "On the rows the run processes (all of them on a full refresh)."
+        "On the rows not validated yet and the run's landing window (every row on a full refresh)."
     )
     unknown_action = specs[("staging/quarantine", "quarantine_trades_unknown_action")]
     assert unknown_action.description == (

@@ -108,6 +108,11 @@ def test_the_run_scope_is_decided_once_for_dbt_and_the_suites():
     assert catch_up.build_window is None and catch_up.validation_window is None
     assert not catch_up.validates_everything
     assert catch_up.dbt_build_args() == BUILD
+    # ... unless the last run did not succeed with this very project (`precog run` decides it):
+    # then every row, so a new test sees the history and a failed one fails until fixed.
+    revalidate = RunScope(window, catch_up=True, validate_everything=True)
+    assert revalidate.build_window is None and revalidate.validates_everything
+    assert revalidate.dbt_build_args() == [*BUILD, "--vars", '{"validate_everything": true}']
     # A full refresh rebuilds and checks everything, dbt and Great Expectations alike.
     full = RunScope(window, full_refresh=True)
     assert full.build_window is None and full.validates_everything

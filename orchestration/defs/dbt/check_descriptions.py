@@ -36,13 +36,20 @@ def describe_test(node: Mapping[str, Any]) -> str:
     if not sentence and name in SENTENCES:
         try:
             sentence = SENTENCES[name](arguments)
-        except (KeyError, TypeError):  # arguments of another shape: said as they are
+        except (
+            KeyError,
+            TypeError,
+            AttributeError,
+        ):  # arguments of another shape: said as they are
             sentence = ""
     if not sentence:
         sentence = f"dbt test {name or node['name']}" + (f" ({arguments})" if arguments else "")
     where = node.get("config", {}).get("where")
     if where == WINDOW_PLACEHOLDER:
-        sentence += " On the rows the run processes (all of them on a full refresh)."
+        sentence += (
+            " On the rows not validated yet and the run's landing window"
+            " (every row on a full refresh)."
+        )
     elif where:
         sentence += f" On the rows where {where}."
     if str(node.get("config", {}).get("severity", "error")).lower() == "warn":

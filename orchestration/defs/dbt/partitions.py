@@ -55,23 +55,32 @@ def landing_window_vars(start: datetime, end: datetime) -> dict[str, str]:
 
 
 def dbt_build_args(
-    window: tuple[datetime, datetime] | None = None, full_refresh: bool = False
+    window: tuple[datetime, datetime] | None = None,
+    full_refresh: bool = False,
+    validate_everything: bool = False,
 ) -> list[str]:
-    """`dbt build` for a partition window (or none), with --full-refresh when asked. Unit tests
-    test the SQL, not the data: CI runs them (tests/precog/test_pipeline.py), not every run."""
+    """`dbt build` for a partition window (or none), with --full-refresh when asked, testing
+    every row when asked (var validate_everything, macros/test_windows.sql). Unit tests test the
+    SQL, not the data: CI runs them (tests/precog/test_pipeline.py), not every run."""
     args = ["build", "--exclude-resource-type", "unit_test"]
-    if window is not None:
-        args += ["--vars", json.dumps(landing_window_vars(*window))]
+    variables = {} if window is None else landing_window_vars(*window)
+    if validate_everything and not full_refresh:  # a full refresh tests everything anyway
+        variables["validate_everything"] = True
+    if variables:
+        args += ["--vars", json.dumps(variables)]
     if full_refresh:
         args.append("--full-refresh")
     return args
 
 
 # Run tags that scope a run, set by `precog run` or by an operator launching a run (the UI's
-# launchpad, "Edit tags"): rebuild every model whole, and test and validate everything; or catch
-# up on what landed since the previous run, without a landing window of its own.
+# launchpad, "Edit tags"): rebuild every model whole, and test and validate everything; catch
+# up on what landed since the previous run, without a landing window of its own; test and
+# validate every row without rebuilding (`precog run` asks it unless the previous run succeeded
+# with the same project: a new test sees the history, a failed test fails again until fixed).
 FULL_REFRESH_TAG = "precog/full_refresh"
 CATCH_UP_TAG = "precog/catch_up"
+VALIDATE_EVERYTHING_TAG = "precog/validate_everything"
 
 
 @dataclass(frozen=True)
@@ -82,6 +91,7 @@ class RunScope:
     partition_window: tuple[datetime, datetime] | None
     full_refresh: bool = False
     catch_up: bool = False
+    validate_everything: bool = False
 
     @classmethod
     def of(cls, context) -> RunScope:
@@ -100,6 +110,7 @@ class RunScope:
             partition_window=window,
             full_refresh=tags.get(FULL_REFRESH_TAG) == "true",
             catch_up=tags.get(CATCH_UP_TAG) == "true",
+            validate_everything=tags.get(VALIDATE_EVERYTHING_TAG) == "true",
         )
 
     @property
@@ -109,9 +120,9 @@ class RunScope:
 
     @property
     def validates_everything(self) -> bool:
-        """Whether the dbt tests and the suites check every row (a full refresh); otherwise
-        the rows not validated yet and those that landed in the validation window."""
-        return self.full_refresh
+        """Whether the dbt tests and the suites check every row (a full refresh, or asked);
+        otherwise the rows not validated yet and those that landed in the validation window."""
+        return self.full_refresh or self.validate_everything
 
     @property
     def validation_window(self) -> tuple[datetime, datetime] | None:
@@ -120,4 +131,8 @@ class RunScope:
         return self.build_window
 
     def dbt_build_args(self) -> list[str]:
-        return dbt_build_args(self.build_window, full_refresh=self.full_refresh)
+        return dbt_build_args(
+            self.build_window,
+            full_refresh=self.full_refresh,
+            validate_everything=self.validate_everything,
+        )
