@@ -2,9 +2,11 @@
 the hourly job, then the daily job, each catching up on everything that landed since its
 previous run (no landing window of its own: a window is for backfills).
 
-Before it starts, a run fails the runs whose process was killed and frees their pool slots
-(orchestration/run_health.py). A run with nothing new is skipped: nothing landed in `raw` since
-the last successful run began, no raw table was replaced, and the project is unchanged.
+A run with nothing new is skipped, from the bookkeeping alone (no Dagster import): nothing
+landed in `raw` since the last successful run began, no raw table was replaced, and the project
+is unchanged. Otherwise, before its jobs start, a run fails the runs whose process was killed and
+frees their pool slots (orchestration/run_health.py), and it checks every row unless the last
+run succeeded with the same project and raw tables (tag precog/validate_everything).
 """
 
 from __future__ import annotations
