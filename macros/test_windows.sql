@@ -17,7 +17,8 @@
     not listed here (reference tables, the quarantine) are tested whole; so are the other side of
     a relationships test and tests with a `where` of their own. -#}
 
-{#- Staging model: (raw table whose landed rows name the keys, key columns). -#}
+{#- Windowed model (staging, and int_trade_pnl's key tests): (raw table whose landed rows name
+    the keys, key columns). -#}
 {% macro landing_window_keys() -%}
     {%- do return({
         'base_trades': ('trades', ['position_id']),
@@ -33,6 +34,7 @@
         'stg_edges': ('edges', ['market_id', 'model_id']),
         'stg_model_predictions': ('model_predictions', ['prediction_id']),
         'stg_ab_test_assignments': ('ab_test_assignments', ['assignment_id']),
+        'int_trade_pnl': ('trades', ['position_id']),
     }) -%}
 {%- endmacro %}
 

@@ -108,9 +108,8 @@ def test_checks_are_on_the_right_assets_and_jobs(defs):
     assert any(not spec.blocking for spec in quarantine)
     # ... each saying in the UI what it checks.
     assert all(spec.description for spec in specs.values())
-    assert specs[("intermediate/int_trade_pnl", "unique_int_trade_pnl_trade_id")].description == (
-        "trade_id is unique."
-    )
+    position_pnl = ("intermediate/int_position_pnl", "unique_int_position_pnl_position_id")
+    assert specs[position_pnl].description == "position_id is unique."
     windowed = specs[("staging/stg_trades", "unique_stg_trades_trade_id")]
     assert windowed.description.endswith(
         "On the rows not validated yet and the run's landing window (every row on a full refresh)."
