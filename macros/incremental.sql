@@ -2,9 +2,10 @@
 
     intermediate.int_position_changes is an append-only log: each run records the positions
     whose raw rows (trades, position versions, edge versions of their market and model) landed
-    since the previous run, stamped with its transaction's start on the warehouse's clock. Every model downstream keeps its own
-    watermark in precog_meta.build_watermarks, so it catches up on all the log entries it has
-    not processed, whichever dbt invocation (hourly or daily) runs it, and a failed build leaves
+    since the previous run, stamped with its transaction's start on the warehouse's clock.
+    Every model downstream keeps its own watermark in precog_meta.build_watermarks, so it
+    catches up on all the log entries it has not processed, whichever dbt invocation (hourly or
+    daily) runs it, and a failed build leaves
     them for the next one. A position's P&L depends only on its own rows, so recomputing its
     trades, and every bucket they fall in, covers everything a late row can change. -#}
 

@@ -1,5 +1,6 @@
-{#- Tests of staging on what landed (dbt_project.yml sets `where: __landing_window__` for the
-    tests of models/staging; this override of dbt's get_where_subquery gives it a meaning).
+{#- Tests on what landed (dbt_project.yml sets `where: __landing_window__` for the tests of
+    models/staging, int_trade_pnl's yml for its key tests; this override of dbt's
+    get_where_subquery gives it a meaning).
 
     A run tests the rows of every key that the pipeline has not validated yet and, in a
     partitioned run (vars loaded_from / loaded_to), of every key that landed in its window; a

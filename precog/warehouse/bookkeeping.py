@@ -111,24 +111,6 @@ def current_state(cursor, project_checksum: str) -> WarehouseState:
     return WarehouseState(complete_before, dict(cursor.fetchall()), project_checksum)
 
 
-def nothing_new(cursor, state: WarehouseState) -> bool:
-    """Whether the last successful run saw everything `state` holds."""
-    cursor.execute(
-        "select complete_before, raw_files, project_checksum from precog_meta.last_complete_run"
-    )
-    last = cursor.fetchone()
-    if last is None or last[1] != state.raw_files or last[2] != state.project_checksum:
-        return False
-    landed = sql.SQL(" union all ").join(
-        sql.SQL("(select 1 from raw.{} where loaded_at >= %(since)s limit 1)").format(
-            sql.Identifier(table)
-        )
-        for table in LANDING_TABLES
-    )
-    cursor.execute(sql.SQL("select exists ({})").format(landed), {"since": last[0]})
-    return not cursor.fetchone()[0]
-
-
 def validated_before(cursor, state: WarehouseState) -> bool:
     """Whether the last `precog run` succeeded with the project and raw tables of `state`: then
     a run may test only what has not been validated yet. Otherwise (a first run, a failed or
@@ -136,6 +118,23 @@ def validated_before(cursor, state: WarehouseState) -> bool:
     cursor.execute("select raw_files, project_checksum from precog_meta.last_complete_run")
     last = cursor.fetchone()
     return last is not None and last == (state.raw_files, state.project_checksum)
+
+
+def nothing_new(cursor, state: WarehouseState) -> bool:
+    """Whether the last successful run saw everything `state` holds: the same project and raw
+    tables, and no row landed since."""
+    if not validated_before(cursor, state):
+        return False
+    landed = sql.SQL(" union all ").join(
+        sql.SQL("(select 1 from raw.{} where loaded_at >= last.complete_before limit 1)").format(
+            sql.Identifier(table)
+        )
+        for table in LANDING_TABLES
+    )
+    cursor.execute(
+        sql.SQL("select not exists ({}) from precog_meta.last_complete_run as last").format(landed)
+    )
+    return cursor.fetchone()[0]
 
 
 def record_success(cursor, state: WarehouseState) -> None:

@@ -213,7 +213,7 @@ def landing_window(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, relation: str
 ) -> str | None:
     """The condition on the rows of `relation` this run validates; None for all of them (not a
-    landing table, or a full refresh: RunScope)."""
+    landing table, or a run that validates everything: RunScope)."""
     scope = RunScope.of(context)
     if relation not in LANDING_WINDOWS or scope.validates_everything:
         return None

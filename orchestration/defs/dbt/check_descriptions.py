@@ -9,16 +9,14 @@ def _columns(value: Any) -> str:
     return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
-# The `where` of the tests that read only what a run processes (macros/incremental.sql).
+# The `where` of the tests that read only what is not validated yet (macros/test_windows.sql).
 WINDOW_PLACEHOLDER = "__landing_window__"
 
 SENTENCES = {
     "not_null": lambda a: f"{a['column_name']} is never null.",
     "unique": lambda a: f"{a['column_name']} is unique.",
     "unique_combination_of_columns": lambda a: f"One row per ({_columns(a['columns'])}).",
-    "accepted_values": lambda a: (
-        f"{a['column_name']} is one of {', '.join(map(str, a['values']))}."
-    ),
+    "accepted_values": lambda a: f"{a['column_name']} is one of {_columns(a['values'])}.",
     "relationships": lambda a: f"Every {a['column_name']} is a {a['field']} of {a['to']}.",
     "expression_is_true": lambda a: f"Every row satisfies: {' '.join(a['expression'].split())}.",
     "has_no_rows": lambda a: "No rows.",
@@ -36,12 +34,8 @@ def describe_test(node: Mapping[str, Any]) -> str:
     if not sentence and name in SENTENCES:
         try:
             sentence = SENTENCES[name](arguments)
-        except (
-            KeyError,
-            TypeError,
-            AttributeError,
-        ):  # arguments of another shape: said as they are
-            sentence = ""
+        except (KeyError, TypeError, AttributeError):  # arguments of another shape
+            sentence = ""  # said as they are, below
     if not sentence:
         sentence = f"dbt test {name or node['name']}" + (f" ({arguments})" if arguments else "")
     where = node.get("config", {}).get("where")
