@@ -119,13 +119,16 @@
 
 {#- The time before which every row that will ever land is already visible to this statement.
     A loader stamps loaded_at with its transaction's start, so a row still to commit belongs to
-    a transaction running now, and its loaded_at is at least that transaction's start. (The
-    role running dbt must see other sessions' xact_start: a superuser or pg_read_all_stats.) -#}
+    a transaction running now, and its loaded_at is at least that transaction's start. Only
+    sessions of this database can load it: another database's long transaction must not hold the
+    capture back (seen in CI, two test workers on one server). (The role running dbt must see
+    other sessions' xact_start: a superuser or pg_read_all_stats.) -#}
 {% macro complete_before() -%}
     coalesce(
         (
             select min(xact_start) from pg_stat_activity
             where backend_type = 'client backend' and pid <> pg_backend_pid()
+                and datname = current_database()
         ),
         statement_timestamp()
     )

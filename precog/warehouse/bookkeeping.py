@@ -101,6 +101,7 @@ def current_state(cursor, project_checksum: str) -> WarehouseState:
     cursor.execute(
         "select coalesce(min(xact_start), statement_timestamp()) from pg_stat_activity"
         " where backend_type = 'client backend' and pid <> pg_backend_pid()"
+        " and datname = current_database()"
     )
     complete_before = cursor.fetchone()[0]
     cursor.execute(
