@@ -34,16 +34,6 @@ from pathlib import Path
 
 from precog import simulator
 from precog.bench import served as served_dashboard
-from precog.bench.on_demand import (
-    _local_days,
-    on_demand_ab_outcomes,
-    on_demand_calibration_curve,
-    on_demand_current_positions,
-    on_demand_daily_pnl,
-    on_demand_market_overview,
-    on_demand_strategy_comparison,
-    on_demand_today,
-)
 from precog.dbt_runner import run_dbt
 from precog.stats import ab_io, ab_testing
 from precog.warehouse import database, embedded
@@ -314,33 +304,49 @@ def fill_ab_test_results(target: database.Warehouse) -> None:
     ab_io.write_results(target, results, experiments)
 
 
+# The same answers computed on demand, from the staging views by the project's own macros
+# (analyses/on_demand/on_demand_<name>.sql): what the bench compares the marts with.
+ON_DEMAND = "on_demand_"
+
+
 def compile_analyses(target: database.Warehouse, target_path: Path) -> dict[str, str]:
-    """The dashboard's queries as dbt compiles them (analyses/*.sql, vars at their defaults)."""
+    """The dashboard's queries and their on-demand answers as dbt compiles them (analyses/,
+    vars at their defaults), by name."""
     _timed_dbt(["compile", "--select", "path:analyses"], target, target_path)
     folder = target_path / "compiled" / "precog" / "analyses"
-    return {name: (folder / f"{name}.sql").read_text() for name in DASHBOARD_QUERIES}
+    return {path.stem: path.read_text() for path in folder.rglob("*.sql")}
+
+
+def outcomes_on_demand(analyses: dict[str, str]) -> str:
+    """The asset's query of intermediate.int_ab_market_outcomes, reading the on-demand answer
+    (analyses/on_demand/ab_market_outcomes.sql) instead of the table."""
+    on_demand = analyses[ON_DEMAND + "ab_market_outcomes"]
+    return ab_io.OUTCOMES_SQL.replace(
+        "intermediate.int_ab_market_outcomes", f"({on_demand}) as int_ab_market_outcomes"
+    )
 
 
 class _OutcomesOnDemand:
-    """A cursor that answers the asset's query of intermediate.int_ab_market_outcomes with
-    on_demand_ab_outcomes() instead, so that the asset's read_inputs builds the experiments."""
+    """A cursor that answers the asset's query of intermediate.int_ab_market_outcomes from the
+    on-demand answer instead, so that the asset's read_inputs builds the experiments."""
 
-    def __init__(self, cursor, outcomes_sql: str):
-        self._cursor, self._outcomes_sql = cursor, outcomes_sql
+    def __init__(self, cursor, on_demand_sql: str):
+        self._cursor, self._on_demand_sql = cursor, on_demand_sql
 
     def execute(self, sql, params=None):
-        if sql == self._outcomes_sql:  # in the asset's order: the resampling draws by row
-            sql = f"select * from ({on_demand_ab_outcomes()}) o {ab_io.OUTCOMES_ORDER}"
+        if sql == ab_io.OUTCOMES_SQL:
+            sql = self._on_demand_sql
         return self._cursor.execute(sql, params)
 
     def __getattr__(self, name):
         return getattr(self._cursor, name)
 
 
-def on_demand_ab_test_results(cursor) -> list[tuple]:
+def on_demand_ab_test_results(cursor, analyses: dict[str, str]) -> list[tuple]:
     """analyses/ab_test_results.sql on demand: the asset's inputs computed from the staging
     views, then its statistics (precog/stats/ab_testing.py). Rows in RESULT_COLUMNS order."""
-    experiments, outcomes = ab_io.read_inputs(_OutcomesOnDemand(cursor, ab_io.OUTCOMES_SQL))
+    on_demand = _OutcomesOnDemand(cursor, outcomes_on_demand(analyses))
+    experiments, outcomes = ab_io.read_inputs(on_demand)
     results = ab_testing.analyze(outcomes, experiments, computed_at=dt.datetime.now(dt.UTC))
     return [tuple(row) for row in results[list(ab_testing.RESULT_COLUMNS)].itertuples(index=False)]
 
@@ -354,12 +360,10 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else value
 
 
-# The A/B statistics depend on the order of their input rows, which the asset's query of
-# int_ab_market_outcomes does not fix (no ORDER BY): float sums differ in the last digits, and
-# the seeded resampling draws other rows. So the A/B answers compare as follows: the inputs
-# exactly (as sets of rows: ab_inputs_difference), the deterministic figures to a relative
-# 1e-9, and the resampled ones (bootstrap intervals and their MDE, permutation p-values) only
-# as present or absent.
+# The A/B answers compare as follows: the inputs exactly (ab_inputs_difference), the
+# deterministic figures to a relative 1e-9 (the table stores what the asset computed; the
+# bench recomputes in another process), and the resampled ones (bootstrap intervals and their
+# MDE, permutation p-values) only as present or absent.
 AB_RELATIVE_TOLERANCE = 1e-9
 RESAMPLED = {
     "bootstrap_bca": {"ci_low", "ci_high", "mde", "p_value"},
@@ -396,11 +400,11 @@ def first_difference(name: str, mart: list, on_demand: list, columns: list[str])
     return ""
 
 
-def ab_inputs_difference(cursor) -> str:
+def ab_inputs_difference(cursor, analyses: dict[str, str]) -> str:
     """'' if the A/B inputs computed on demand are the rows of int_ab_market_outcomes that the
-    asset read (in any order), else how they differ."""
+    asset read, else how they differ."""
     answers = []
-    for sql in (ab_io.OUTCOMES_SQL, on_demand_ab_outcomes()):
+    for sql in (ab_io.OUTCOMES_SQL, outcomes_on_demand(analyses)):
         cursor.execute(sql)
         answers.append(sorted(cursor.fetchall(), key=lambda row: row[:2]))
     table, on_demand = answers
@@ -412,15 +416,6 @@ def ab_inputs_difference(cursor) -> str:
         )
     first = next(i for i, (a, b) in enumerate(zip(table, on_demand, strict=True)) if a != b)
     return f"A/B inputs: {table[first]!r} in int_ab_market_outcomes, {on_demand[first]!r} on demand"
-
-
-ON_DEMAND_SQL: dict[str, Callable[[], str]] = {
-    "daily_pnl": on_demand_daily_pnl,
-    "current_positions": on_demand_current_positions,
-    "strategy_comparison": on_demand_strategy_comparison,
-    "calibration_curve": on_demand_calibration_curve,
-    "market_overview": on_demand_market_overview,
-}
 
 
 def measure_dashboard(
@@ -447,13 +442,13 @@ def measure_dashboard(
             mart_timing, mart_rows = timed(_fetch(marts, analyses[name]), mart_runs)
             server = server_time(marts, analyses[name])
             if name == "ab_test_results":
-                on_demand = lambda: on_demand_ab_test_results(raw)  # noqa: E731
+                on_demand = lambda: on_demand_ab_test_results(raw, analyses)  # noqa: E731
             else:
-                on_demand = _fetch(raw, ON_DEMAND_SQL[name]())
+                on_demand = _fetch(raw, analyses[ON_DEMAND + name])
             on_demand_timing, on_demand_rows = timed(on_demand, on_demand_runs)
             difference = first_difference(name, mart_rows, on_demand_rows, columns)
             if name == "ab_test_results":
-                difference = ab_inputs_difference(raw) or difference
+                difference = ab_inputs_difference(raw, analyses) or difference
             results.append(
                 DashboardQuery(
                     name,
@@ -499,14 +494,9 @@ def land_exits_now(target: database.Warehouse, count: int, since: dt.datetime) -
         return cursor.rowcount
 
 
-def _today() -> str:
-    """Condition on execution_timestamp: today in the reporting time zone."""
-    start, end = _local_days(0)
-    return f"execution_timestamp >= {start} and execution_timestamp < {end}"
-
-
 def measure_live_view(
     target: database.Warehouse,
+    analyses: dict[str, str],
     *,
     runs: Policy = MART_RUNS,
     exits: int = LIVE_EXITS,
@@ -517,7 +507,8 @@ def measure_live_view(
     owner = database.connect(target)
     owner.autocommit = True
     with owner.cursor() as cursor:
-        cursor.execute(f"select count(*) from intermediate.int_trade_pnl where {_today()}")
+        # right after the marts were built, nothing is pending: the view shows what is built
+        cursor.execute("select coalesce(sum(total_trades), 0) from marts.live_pnl_today")
         materialized = cursor.fetchone()[0]
         cursor.execute("select statement_timestamp()")
         since = cursor.fetchone()[0]
@@ -546,7 +537,7 @@ def measure_live_view(
     with owner.cursor() as cursor:
         cursor.execute("set enable_nestloop = off")
         cursor.execute("set jit = off")
-        cursor.execute(on_demand_today())
+        cursor.execute(analyses[ON_DEMAND + "todays_totals"])
         expected = list(cursor.fetchone())
     owner.close()
     return LiveView(
@@ -579,7 +570,7 @@ def dashboard(target: database.Warehouse, target_path: Path, *, quick: bool = Fa
     queries = measure_dashboard(
         target, analyses, mart_runs=mart_runs, on_demand_runs=on_demand_runs
     )
-    live = measure_live_view(target, runs=mart_runs)
+    live = measure_live_view(target, analyses, runs=mart_runs)
     served = None if quick else measure_served(target)
     return Dashboard(build_seconds, mart_rows, queries, live, served)
 

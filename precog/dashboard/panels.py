@@ -49,6 +49,8 @@ def compile_panels(target: Warehouse) -> dict[str, str]:
             "--quiet",
             "--select",
             "path:analyses",
+            "--exclude",
+            "path:analyses/on_demand",
             "--vars",
             json.dumps({"dashboard_bind_parameters": True}),
         ],
