@@ -39,13 +39,28 @@ def add_bad_rows(
     rng = np.random.default_rng([seed, 7_777])
     with database.transaction(target) as cursor:
         lock_raw(cursor)
+        rows = _BadRows(cursor, rng)
+        for i in range(n):
+            kind = BAD_KINDS[i % len(BAD_KINDS)]
+            rows.add(kind, i, variant=(i // len(BAD_KINDS)) % 2)
+            counts[kind] += 1
+        rows.insert()
+    return counts
+
+
+class _BadRows:
+    """The bad rows of one call, with the ids they take from the reserved range, inserted
+    together at the end."""
+
+    def __init__(self, cursor, rng):
+        self.cursor, self.rng = cursor, rng
         cursor.execute(
             "select position_id, market_id, strategy_id, model_id, side from raw.positions"
             " where row_current_ind and position_id < %s order by position_key desc limit 500",
             (BAD_ID_BASE,),
         )
-        templates = cursor.fetchall()
-        if not templates:
+        self.templates = cursor.fetchall()
+        if not self.templates:
             raise SimulationError(
                 "raw holds no simulated positions to add bad rows to: simulate first"
             )
@@ -57,86 +72,74 @@ def add_bad_rows(
             " (select max(market_key) from raw.markets where market_key >= %(base)s))",
             {"base": BAD_ID_BASE},
         )
-        next_id = max(BAD_ID_BASE, cursor.fetchone()[0] or 0) + 1
+        self.next_id = max(BAD_ID_BASE, cursor.fetchone()[0] or 0) + 1
         cursor.execute("select now()")
-        now = cursor.fetchone()[0]
-        trades: list[tuple] = []
-        positions: list[tuple] = []
+        self.now = cursor.fetchone()[0]
+        self.trades: list[tuple] = []
+        self.positions: list[tuple] = []
 
-        def new_id() -> int:
-            nonlocal next_id
-            next_id += 1
-            return next_id - 1
+    def new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
 
-        def fresh_position(at: dt.datetime) -> int:
-            _, market_id, strategy_id, model_id, side = templates[rng.integers(len(templates))]
-            position_id = new_id()
-            positions.append(
-                (
-                    new_id(),
-                    position_id,
-                    market_id,
-                    strategy_id,
-                    model_id,
-                    side,
-                    10,
-                    "0.4500",
-                    "0.45",
-                    "0.0000",
-                    "open",
-                    True,
-                    at,
-                    None,
-                    1,
-                )
-            )
-            return position_id
+    def fresh_position(self, at: dt.datetime) -> int:
+        """A valid open position on the market of a simulated one."""
+        _, market_id, strategy_id, model_id, side = self.templates[
+            self.rng.integers(len(self.templates))
+        ]
+        position_id, position_key = self.new_id(), self.new_id()
+        dimensions = (market_id, strategy_id, model_id, side)
+        # quantity, entry_price, current_price, unrealized_pnl, status, current, start, end, version
+        version = (10, "0.4500", "0.45", "0.0000", "open", True, at, None, 1)
+        self.positions.append((position_key, position_id, *dimensions, *version))
+        return position_id
 
-        for i in range(n):
-            kind = BAD_KINDS[i % len(BAD_KINDS)]
-            at = now - dt.timedelta(minutes=90) + dt.timedelta(seconds=i)
-            if kind == "price_out_of_range":
-                price = ("1.25", "-0.10")[(i // len(BAD_KINDS)) % 2]
-                trades.append((new_id(), fresh_position(at), "entry", 10, price, "0.02", at))
-            elif kind == "non_positive_quantity":
-                quantity = (0, -10)[(i // len(BAD_KINDS)) % 2]
-                trades.append((new_id(), fresh_position(at), "entry", quantity, "0.45", "0.00", at))
-            elif kind == "negative_fees":
-                trades.append((new_id(), fresh_position(at), "entry", 10, "0.45", "-0.02", at))
-            elif kind == "future_execution":
-                future = now + dt.timedelta(days=3, seconds=i)
-                trades.append((new_id(), fresh_position(at), "entry", 10, "0.45", "0.02", future))
-            elif kind == "unknown_position":
-                trades.append((new_id(), new_id(), "entry", 10, "0.45", "0.02", at))
-            elif kind == "closing_without_entry":
-                trades.append((new_id(), fresh_position(at), "exit", 10, "0.55", "0.02", at))
-            elif kind == "closing_more_than_open":
-                position_id = fresh_position(at)
-                trades.append((new_id(), position_id, "entry", 10, "0.45", "0.02", at))
-                later = at + dt.timedelta(minutes=1)
-                trades.append((new_id(), position_id, "exit", 15, "0.55", "0.03", later))
-            elif kind == "duplicate_trade_id":
-                trades.append(_duplicate_of_entry(cursor, rng))
-            else:
-                _copy_older_version(cursor, rng, new_id(), markets=(i // len(BAD_KINDS)) % 2 == 1)
-            counts[kind] += 1
+    def add(self, kind: str, i: int, variant: int) -> None:
+        """The i-th bad row, of `kind`; `variant` (0 or 1) alternates its two forms."""
+        at = self.now - dt.timedelta(minutes=90) + dt.timedelta(seconds=i)
+        trade = self.trades.append
+        if kind == "price_out_of_range":
+            price = ("1.25", "-0.10")[variant]
+            trade((self.new_id(), self.fresh_position(at), "entry", 10, price, "0.02", at))
+        elif kind == "non_positive_quantity":
+            quantity = (0, -10)[variant]
+            trade((self.new_id(), self.fresh_position(at), "entry", quantity, "0.45", "0.00", at))
+        elif kind == "negative_fees":
+            trade((self.new_id(), self.fresh_position(at), "entry", 10, "0.45", "-0.02", at))
+        elif kind == "future_execution":
+            future = self.now + dt.timedelta(days=3, seconds=i)
+            trade((self.new_id(), self.fresh_position(at), "entry", 10, "0.45", "0.02", future))
+        elif kind == "unknown_position":
+            trade((self.new_id(), self.new_id(), "entry", 10, "0.45", "0.02", at))
+        elif kind == "closing_without_entry":
+            trade((self.new_id(), self.fresh_position(at), "exit", 10, "0.55", "0.02", at))
+        elif kind == "closing_more_than_open":
+            position_id = self.fresh_position(at)
+            trade((self.new_id(), position_id, "entry", 10, "0.45", "0.02", at))
+            later = at + dt.timedelta(minutes=1)
+            trade((self.new_id(), position_id, "exit", 15, "0.55", "0.03", later))
+        elif kind == "duplicate_trade_id":
+            trade(_duplicate_of_entry(self.cursor, self.rng))
+        else:
+            _copy_older_version(self.cursor, self.rng, self.new_id(), markets=variant == 1)
+
+    def insert(self) -> None:
         from psycopg2.extras import execute_values
 
-        if positions:
+        if self.positions:
             execute_values(
-                cursor,
+                self.cursor,
                 "insert into raw.positions (position_key, position_id, market_id, strategy_id,"
                 " model_id, side, quantity, entry_price, current_price, unrealized_pnl, status,"
                 " row_current_ind, row_start_ts, row_end_ts, row_version) values %s",
-                positions,
+                self.positions,
             )
         execute_values(
-            cursor,
+            self.cursor,
             "insert into raw.trades (trade_id, position_id, action, quantity, price, fees,"
             " execution_timestamp) values %s",
-            trades,
+            self.trades,
         )
-    return counts
 
 
 def _duplicate_of_entry(cursor, rng) -> tuple:

@@ -93,83 +93,112 @@ LAYOUTS = {
 }
 
 
+# A column's part of the row struct: its numpy fields, the values to fill them with, and the
+# fields whose bytes are not all used by every row: (field, width, bytes used per row).
+Fields = list[tuple[str, str]]
+Fills = list[tuple[str, "np.ndarray | int"]]
+Variable = list[tuple[str, int, np.ndarray]]
+
+
 def encode_binary(table: str, columns: dict[str, np.ndarray]) -> bytes:
-    """The rows of `columns` as the body of a binary COPY into raw.<table> (no header)."""
+    """The rows of `columns` as the body of a binary COPY into raw.<table> (no header): one
+    fixed-width numpy struct per row, then the bytes a row leaves unused cut out."""
     layout = LAYOUTS[table]
     n = len(next(iter(columns.values())))
-    fields: list[tuple[str, str]] = [("count", ">i2")]
-    fills: list[tuple[str, np.ndarray | int]] = [("count", len(layout))]
-    variable: list[tuple[str, int, np.ndarray]] = []  # (data field, width, bytes used per row)
+    fields: Fields = [("count", ">i2")]
+    fills: Fills = [("count", len(layout))]
+    variable: Variable = []
     for i, (name, kind, arg) in enumerate(layout):
         length, data = f"l{i}", f"v{i}"
         if kind in ("int8", "ts", "end"):
-            source = columns[arg] if kind == "ts" and arg else columns.get(name)
-            if kind == "end":
-                source = columns["end"]
-            values = np.asarray(source, np.int64)
-            null = values == NONE if kind == "end" else None
-            micros = (values - PG_EPOCH) * 1_000_000 if kind != "int8" else values
-            fields += [(length, ">i4"), (data, ">i8")]
-            fills += [(data, micros)]
-            if null is not None and null.any():
-                fills.append((length, np.where(null, -1, 8)))
-                variable.append((data, 8, np.where(null, 0, 8)))
-            else:
-                fills.append((length, 8))
+            encoded = _int8(length, data, name, kind, arg, columns)
         elif kind == "int4":
-            fields += [(length, ">i4"), (data, ">i4")]
-            fills += [(length, 4), (data, columns[name])]
+            encoded = [(length, ">i4"), (data, ">i4")], [(length, 4), (data, columns[name])], []
         elif kind == "current":
-            fields += [(length, ">i4"), (data, "u1")]
-            fills += [(length, 1), (data, (columns["end"] == NONE).astype(np.uint8))]
+            current = (columns["end"] == NONE).astype(np.uint8)
+            encoded = [(length, ">i4"), (data, "u1")], [(length, 1), (data, current)], []
         elif kind == "num":
-            values = np.asarray(columns[name], np.int64)
-            null = values < 0 if name == "settlement_value" else None
-            magnitude = np.abs(values)
-            integer, fraction = magnitude // 10**arg, magnitude % 10**arg
-            n_int = max(1, -(-len(str(int(integer.max(initial=0)))) // 4))
-            digits = n_int + (1 if arg else 0)
-            width = 8 + 2 * digits
-            fields += [
-                (length, ">i4"),
-                (f"{data}n", ">i2"),
-                (f"{data}w", ">i2"),
-                (f"{data}s", ">i2"),
-                (f"{data}d", ">i2"),
-            ]
-            fields += [(f"{data}_{k}", ">i2") for k in range(digits)]
-            fills += [
-                (f"{data}n", digits),
-                (f"{data}w", n_int - 1),
-                (f"{data}s", np.where(values < 0, 0x4000, 0)),
-                (f"{data}d", arg),
-            ]
-            for k in range(n_int):
-                fills.append((f"{data}_{k}", (integer // 10_000 ** (n_int - 1 - k)) % 10_000))
-            if arg:
-                fills.append((f"{data}_{n_int}", fraction * 10 ** (4 - arg)))
-            if null is not None and null.any():
-                fills.append((length, np.where(null, -1, width)))
-                variable.append((f"{data}n", width, np.where(null, 0, width)))
-            else:
-                fills.append((length, width))
+            encoded = _numeric(length, data, name, arg, columns)
         elif kind in ("text", "cat", "json"):
-            if kind == "cat":
-                labels = np.array([label.encode() for label in arg], dtype="S")
-                values = labels[columns[name]]
-                lengths = np.array([len(label) for label in arg])[columns[name]]
-            else:
-                values = columns[name]
-                if kind == "json":
-                    values = np.char.add(b"\x01", values)  # jsonb binary: version 1, then text
-                lengths = np.strings.str_len(values)
-            width = values.dtype.itemsize
-            fields += [(length, ">i4"), (data, f"S{width}")]
-            fills += [(length, lengths), (data, values)]
-            if (lengths != width).any():
-                variable.append((data, width, lengths))
+            encoded = _bytes(length, data, name, kind, arg, columns)
         else:  # pragma: no cover - layouts are fixed above
             raise ValueError(kind)
+        fields += encoded[0]
+        fills += encoded[1]
+        variable += encoded[2]
+    return _pack(n, fields, fills, variable)
+
+
+def _int8(length, data, name, kind, arg, columns) -> tuple[Fields, Fills, Variable]:
+    """A bigint, or a timestamp as microseconds since 2000 (`end`: NULL where NONE)."""
+    source = columns[arg] if kind == "ts" and arg else columns.get(name)
+    if kind == "end":
+        source = columns["end"]
+    values = np.asarray(source, np.int64)
+    null = values == NONE if kind == "end" else None
+    micros = (values - PG_EPOCH) * 1_000_000 if kind != "int8" else values
+    fields: Fields = [(length, ">i4"), (data, ">i8")]
+    fills: Fills = [(data, micros)]
+    if null is not None and null.any():
+        fills.append((length, np.where(null, -1, 8)))
+        return fields, fills, [(data, 8, np.where(null, 0, 8))]
+    fills.append((length, 8))
+    return fields, fills, []
+
+
+def _numeric(length, data, name, scale, columns) -> tuple[Fields, Fills, Variable]:
+    """Integers in units of 10**-scale as PostgreSQL numeric: base-10000 digits
+    (settlement_value: NULL where negative)."""
+    values = np.asarray(columns[name], np.int64)
+    null = values < 0 if name == "settlement_value" else None
+    magnitude = np.abs(values)
+    integer, fraction = magnitude // 10**scale, magnitude % 10**scale
+    n_int = max(1, -(-len(str(int(integer.max(initial=0)))) // 4))
+    digits = n_int + (1 if scale else 0)
+    width = 8 + 2 * digits
+    fields: Fields = [
+        (length, ">i4"),
+        (f"{data}n", ">i2"),
+        (f"{data}w", ">i2"),
+        (f"{data}s", ">i2"),
+        (f"{data}d", ">i2"),
+    ]
+    fields += [(f"{data}_{k}", ">i2") for k in range(digits)]
+    fills: Fills = [
+        (f"{data}n", digits),
+        (f"{data}w", n_int - 1),
+        (f"{data}s", np.where(values < 0, 0x4000, 0)),
+        (f"{data}d", scale),
+    ]
+    for k in range(n_int):
+        fills.append((f"{data}_{k}", (integer // 10_000 ** (n_int - 1 - k)) % 10_000))
+    if scale:
+        fills.append((f"{data}_{n_int}", fraction * 10 ** (4 - scale)))
+    if null is not None and null.any():
+        fills.append((length, np.where(null, -1, width)))
+        return fields, fills, [(f"{data}n", width, np.where(null, 0, width))]
+    fills.append((length, width))
+    return fields, fills, []
+
+
+def _bytes(length, data, name, kind, arg, columns) -> tuple[Fields, Fills, Variable]:
+    """Text: bytes as they are, a category's label (`arg`, by index), or jsonb (version 1)."""
+    if kind == "cat":
+        labels = np.array([label.encode() for label in arg], dtype="S")
+        values = labels[columns[name]]
+        lengths = np.array([len(label) for label in arg])[columns[name]]
+    else:
+        values = columns[name]
+        if kind == "json":
+            values = np.char.add(b"\x01", values)  # jsonb binary: version 1, then text
+        lengths = np.strings.str_len(values)
+    width = values.dtype.itemsize
+    variable: Variable = [(data, width, lengths)] if (lengths != width).any() else []
+    return [(length, ">i4"), (data, f"S{width}")], [(length, lengths), (data, values)], variable
+
+
+def _pack(n: int, fields: Fields, fills: Fills, variable: Variable) -> bytes:
+    """The rows as bytes: the struct filled, then each row's unused bytes left out."""
     dtype = np.dtype(fields)
     rows = np.empty(n, dtype)
     for name, value in fills:
