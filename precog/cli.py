@@ -212,7 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
         "else an embedded PostgreSQL with its data under .precog/.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_db(commands)
+    _add_simulate(commands)
+    _add_import_trades(commands)
+    _add_run(commands)
+    _add_bench(commands)
+    _add_dashboard(commands)
+    return parser
 
+
+def _add_db(commands) -> None:
+    """precog db start|stop|status|url|env"""
     db = commands.add_parser("db", help="the warehouse server").add_subparsers(
         dest="db_command", required=True, metavar="ACTION"
     )
@@ -232,6 +242,9 @@ def build_parser() -> argparse.ArgumentParser:
         " generated for this server); owner (default): the project's own connection",
     )
 
+
+def _add_simulate(commands) -> None:
+    """precog simulate"""
     sim = commands.add_parser(
         "simulate",
         help="fill schema raw with a simulated trading desk",
@@ -265,6 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sim.set_defaults(handler=simulate)
 
+
+def _add_import_trades(commands) -> None:
+    """precog import-trades"""
     imp = commands.add_parser(
         "import-trades",
         help="bulk import historical trades from a CSV file",
@@ -275,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path, metavar="FILE.csv")
     imp.set_defaults(handler=import_trades)
 
+
+def _add_run(commands) -> None:
+    """precog run"""
     run_parser = commands.add_parser(
         "run",
         help="run the whole pipeline once, in process, through Dagster",
@@ -288,6 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run_parser.set_defaults(handler=run)
 
+
+def _add_bench(commands) -> None:
+    """precog bench"""
     bench_parser = commands.add_parser(
         "bench",
         help="measure load, full build and hourly run side by side (database <name>_bench)",
@@ -306,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench_parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     bench_parser.set_defaults(handler=bench)
 
+
+def _add_dashboard(commands) -> None:
+    """precog dashboard"""
     board = commands.add_parser(
         "dashboard",
         help="serve the desk's dashboard, its API, live stream and metrics",
@@ -322,7 +347,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="the desk's clock (today, the last N days): replay a past day (default: now)",
     )
     board.set_defaults(handler=dashboard)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,14 @@ def create_api(reader: Reader, feed: LiveFeed, metrics: Metrics) -> FastAPI:
         "the marts. Money and rates are decimal strings.",
         version="1",
     )
-    router = APIRouter(prefix="/api")
+    api.include_router(_panel_routes(reader))
+    api.include_router(_live_routes(feed))
+    _monitor(api, metrics)
+    return api
+
+
+def _monitor(api: FastAPI, metrics: Metrics) -> None:
+    """Each API request's duration by endpoint, and GET /metrics in Prometheus' format."""
 
     @api.middleware("http")
     async def time_requests(request: Request, call_next):
@@ -37,6 +44,15 @@ def create_api(reader: Reader, feed: LiveFeed, metrics: Metrics) -> FastAPI:
         if path.startswith("/api/") and path != "/api/live":
             metrics.request_duration.labels(path).observe(time.perf_counter() - started)
         return response
+
+    @api.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def _panel_routes(reader: Reader) -> APIRouter:
+    """One endpoint per panel."""
+    router = APIRouter(prefix="/api")
 
     @router.get("/performance/daily")
     def daily_performance(
@@ -107,6 +123,13 @@ def create_api(reader: Reader, feed: LiveFeed, metrics: Metrics) -> FastAPI:
         """The strategies, models, leagues and market types to filter the P&L chart by."""
         return reader.fetch("dashboard_filters")
 
+    return router
+
+
+def _live_routes(feed: LiveFeed) -> APIRouter:
+    """The live stream, and its snapshot for when the stream is down."""
+    router = APIRouter(prefix="/api")
+
     @router.get("/live/snapshot")
     def live_snapshot() -> dict[str, Any]:
         """The live panels now, as /api/live pushes them: the page's fallback when the stream
@@ -132,9 +155,4 @@ def create_api(reader: Reader, feed: LiveFeed, metrics: Metrics) -> FastAPI:
 
         return EventSourceResponse(events(), ping=15)
 
-    @api.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
-
-    api.include_router(router)
-    return api
+    return router

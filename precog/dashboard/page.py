@@ -5,6 +5,7 @@ follow the live stream (assets/live.js)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,8 +24,74 @@ from precog.dashboard.figures import (
 )
 from precog.dashboard.reader import Reader
 
+# A panel's rows, read off the event loop.
+Fetch = Callable[..., Awaitable[list[dict]]]
 DEFAULT_DAYS = 30
 DAYS = [7, 30, 90, 365]
+# The columns each table shows, in order.
+POSITION_COLUMNS = [
+    "ticker",
+    "league",
+    "market_type",
+    "strategy_name",
+    "strategy_version",
+    "side",
+    "open_quantity",
+    "average_entry_price",
+    "current_price",
+    "unrealized_pnl",
+    "realized_pnl",
+    "opened_at",
+]
+STRATEGY_COLUMNS = [
+    "strategy_version",
+    "league",
+    "market_type",
+    "total_trades",
+    "closed_trades",
+    "net_pnl",
+    "win_rate",
+    "average_edge",
+    "profit_factor",
+    "max_drawdown",
+    "sharpe_ratio",
+]
+ACCURACY_COLUMNS = [
+    "model_name",
+    "model_version",
+    "league",
+    "n_forecasts",
+    "brier_score",
+    "reliability",
+    "resolution",
+    "log_loss",
+    "ece",
+    "mce",
+    "spiegelhalter_p",
+]
+EDGE_CAPTURE_COLUMNS = [
+    "model_name",
+    "strategy_name",
+    "strategy_version",
+    "closing_trades",
+    "predicted_edge",
+    "realized_edge",
+    "capture_ratio",
+    "realized_pnl",
+]
+MARKET_COLUMNS = [
+    "ticker",
+    "league",
+    "market_type",
+    "model_name",
+    "predicted_prob",
+    "market_price",
+    "edge",
+    "yes_bid",
+    "yes_ask",
+    "volume",
+    "market_type_win_rate",
+]
 
 
 # --- the page -----------------------------------------------------------------------------------
@@ -36,7 +103,6 @@ def section(title: str, anchor: str, *children: Any) -> html.Section:
 
 
 def layout() -> html.Div:
-    dropdown = {"clearable": True, "style": {"minWidth": 180}}
     return html.Div(
         [
             dcc.Location(id="url"),
@@ -47,40 +113,8 @@ def layout() -> html.Div:
                     html.Span("connecting", id="live-status", **{"data-state": "connecting"}),
                 ]
             ),
-            html.Div(
-                [
-                    html.Div([html.Small("today's net P&L"), html.Strong("-", id="today-pnl")]),
-                    html.Div([html.Small("today's trades"), html.Strong("-", id="today-trades")]),
-                    html.Div([html.Small("window net P&L"), html.Strong("-", id="window-pnl")]),
-                    html.Div([html.Small("drawdown now"), html.Strong("-", id="window-drawdown")]),
-                ],
-                className="kpis",
-            ),
-            section(
-                "P&L",
-                "pnl-panel",
-                html.Div(
-                    [
-                        dcc.Dropdown(
-                            id="filter-days",
-                            options=[{"label": f"last {d} days", "value": d} for d in DAYS],
-                            value=DEFAULT_DAYS,
-                            clearable=False,
-                            style={"minWidth": 150},
-                        ),
-                        dcc.Dropdown(
-                            id="filter-strategy", placeholder="all strategies", **dropdown
-                        ),
-                        dcc.Dropdown(id="filter-model", placeholder="all models", **dropdown),
-                        dcc.Dropdown(id="filter-league", placeholder="all leagues", **dropdown),
-                        dcc.Dropdown(
-                            id="filter-market-type", placeholder="all market types", **dropdown
-                        ),
-                    ],
-                    className="filters",
-                ),
-                dcc.Graph(id="pnl-chart"),
-            ),
+            _kpis(),
+            _pnl_section(),
             section("Positions", "positions-panel", html.Div(id="positions")),
             section(
                 "Strategy comparison",
@@ -88,28 +122,7 @@ def layout() -> html.Div:
                 dcc.Dropdown(id="strategy-name", clearable=False, style={"maxWidth": 300}),
                 html.Div(id="strategy-comparison"),
             ),
-            section(
-                "Model accuracy",
-                "model-accuracy-panel",
-                html.Div(
-                    [
-                        dcc.Dropdown(
-                            id="calibration-model", clearable=False, style={"minWidth": 250}
-                        ),
-                        dcc.Dropdown(
-                            id="calibration-league",
-                            value="ALL",
-                            clearable=False,
-                            style={"minWidth": 120},
-                        ),
-                    ],
-                    className="filters",
-                ),
-                dcc.Graph(id="calibration-chart"),
-                html.Div(id="model-accuracy"),
-                html.H3("Edge capture"),
-                html.Div(id="edge-capture"),
-            ),
+            _model_section(),
             section(
                 "Market overview",
                 "market-overview-panel",
@@ -119,6 +132,57 @@ def layout() -> html.Div:
             section("A/B tests", "ab-tests-panel", html.Div(id="ab-results")),
         ],
         className="page",
+    )
+
+
+def _kpis() -> html.Div:
+    figures = [
+        ("today's net P&L", "today-pnl"),
+        ("today's trades", "today-trades"),
+        ("window net P&L", "window-pnl"),
+        ("drawdown now", "window-drawdown"),
+    ]
+    return html.Div(
+        [html.Div([html.Small(label), html.Strong("-", id=anchor)]) for label, anchor in figures],
+        className="kpis",
+    )
+
+
+def _pnl_section() -> html.Section:
+    dropdown = {"clearable": True, "style": {"minWidth": 180}}
+    filters = [
+        dcc.Dropdown(
+            id="filter-days",
+            options=[{"label": f"last {d} days", "value": d} for d in DAYS],
+            value=DEFAULT_DAYS,
+            clearable=False,
+            style={"minWidth": 150},
+        ),
+        dcc.Dropdown(id="filter-strategy", placeholder="all strategies", **dropdown),
+        dcc.Dropdown(id="filter-model", placeholder="all models", **dropdown),
+        dcc.Dropdown(id="filter-league", placeholder="all leagues", **dropdown),
+        dcc.Dropdown(id="filter-market-type", placeholder="all market types", **dropdown),
+    ]
+    return section(
+        "P&L", "pnl-panel", html.Div(filters, className="filters"), dcc.Graph(id="pnl-chart")
+    )
+
+
+def _model_section() -> html.Section:
+    choices = [
+        dcc.Dropdown(id="calibration-model", clearable=False, style={"minWidth": 250}),
+        dcc.Dropdown(
+            id="calibration-league", value="ALL", clearable=False, style={"minWidth": 120}
+        ),
+    ]
+    return section(
+        "Model accuracy",
+        "model-accuracy-panel",
+        html.Div(choices, className="filters"),
+        dcc.Graph(id="calibration-chart"),
+        html.Div(id="model-accuracy"),
+        html.H3("Edge capture"),
+        html.Div(id="edge-capture"),
     )
 
 
@@ -135,6 +199,15 @@ def mount(api: FastAPI, reader: Reader) -> dash.Dash:
 
     async def fetch(panel: str, **given: Any) -> list[dict]:
         return await asyncio.to_thread(reader.fetch, panel, **given)
+
+    _pnl_callbacks(app, fetch)
+    _table_callbacks(app, fetch)
+    _model_callbacks(app, fetch)
+    return app
+
+
+def _pnl_callbacks(app: dash.Dash, fetch: Fetch) -> None:
+    """The P&L panel: its filters' choices, the chart and the KPIs (live with the stream)."""
 
     @app.callback(
         Output("filter-strategy", "options"),
@@ -196,6 +269,11 @@ def mount(api: FastAPI, reader: Reader) -> dash.Dash:
             money(rows[-1]["drawdown"] if rows else 0),
         )
 
+
+def _table_callbacks(app: dash.Dash, fetch: Fetch) -> None:
+    """The positions (live with the stream), the strategy comparison, the market overview and
+    the A/B results."""
+
     @app.callback(
         Output("positions", "children"),
         Input("url", "pathname"),
@@ -206,41 +284,33 @@ def mount(api: FastAPI, reader: Reader) -> dash.Dash:
             rows = snapshot["current_positions"]
         else:
             rows = await fetch("current_positions")
-        columns = [
-            "ticker",
-            "league",
-            "market_type",
-            "strategy_name",
-            "strategy_version",
-            "side",
-            "open_quantity",
-            "average_entry_price",
-            "current_price",
-            "unrealized_pnl",
-            "realized_pnl",
-            "opened_at",
-        ]
-        return table("positions-table", rows, columns, "No open positions")
+        return table("positions-table", rows, POSITION_COLUMNS, "No open positions")
 
     @app.callback(Output("strategy-comparison", "children"), Input("strategy-name", "value"))
     async def strategy_comparison(strategy_name):
         rows = (
             await fetch("strategy_comparison", strategy_name=strategy_name) if strategy_name else []
         )
-        columns = [
-            "strategy_version",
-            "league",
-            "market_type",
-            "total_trades",
-            "closed_trades",
-            "net_pnl",
-            "win_rate",
-            "average_edge",
-            "profit_factor",
-            "max_drawdown",
-            "sharpe_ratio",
-        ]
-        return table("strategy-table", rows, columns, "No strategies have traded yet")
+        return table("strategy-table", rows, STRATEGY_COLUMNS, "No strategies have traded yet")
+
+    @app.callback(
+        Output("market-type-win-rates", "figure"),
+        Output("market-overview", "children"),
+        Output("ab-results", "children"),
+        Input("url", "pathname"),
+    )
+    async def markets_and_experiments(_):
+        markets, tests = await fetch("market_overview"), await fetch("ab_test_results")
+        return (
+            win_rate_figure(markets),
+            table("markets-table", markets, MARKET_COLUMNS, "No open markets"),
+            experiments(tests),
+        )
+
+
+def _model_callbacks(app: dash.Dash, fetch: Fetch) -> None:
+    """Model accuracy: the models and leagues to choose, the metrics, edge capture, the
+    reliability diagram."""
 
     @app.callback(
         Output("calibration-model", "options"),
@@ -257,35 +327,12 @@ def mount(api: FastAPI, reader: Reader) -> dash.Dash:
             for r in _distinct(accuracy, "model_id")
         ]
         leagues = sorted({row["league"] for row in accuracy} | {"ALL"})
-        columns = [
-            "model_name",
-            "model_version",
-            "league",
-            "n_forecasts",
-            "brier_score",
-            "reliability",
-            "resolution",
-            "log_loss",
-            "ece",
-            "mce",
-            "spiegelhalter_p",
-        ]
-        capture_columns = [
-            "model_name",
-            "strategy_name",
-            "strategy_version",
-            "closing_trades",
-            "predicted_edge",
-            "realized_edge",
-            "capture_ratio",
-            "realized_pnl",
-        ]
         return (
             choices,
             choices[0]["value"] if choices else None,
             leagues,
-            table("accuracy-table", accuracy, columns, "No resolved forecasts yet"),
-            table("edge-capture-table", capture, capture_columns, "No closed trades yet"),
+            table("accuracy-table", accuracy, ACCURACY_COLUMNS, "No resolved forecasts yet"),
+            table("edge-capture-table", capture, EDGE_CAPTURE_COLUMNS, "No closed trades yet"),
         )
 
     @app.callback(
@@ -299,35 +346,6 @@ def mount(api: FastAPI, reader: Reader) -> dash.Dash:
         return calibration_figure(
             await fetch("calibration_curve", model_id=model_id, league=league or "ALL")
         )
-
-    @app.callback(
-        Output("market-type-win-rates", "figure"),
-        Output("market-overview", "children"),
-        Output("ab-results", "children"),
-        Input("url", "pathname"),
-    )
-    async def markets_and_experiments(_):
-        markets, tests = await fetch("market_overview"), await fetch("ab_test_results")
-        columns = [
-            "ticker",
-            "league",
-            "market_type",
-            "model_name",
-            "predicted_prob",
-            "market_price",
-            "edge",
-            "yes_bid",
-            "yes_ask",
-            "volume",
-            "market_type_win_rate",
-        ]
-        return (
-            win_rate_figure(markets),
-            table("markets-table", markets, columns, "No open markets"),
-            experiments(tests),
-        )
-
-    return app
 
 
 def _distinct(rows: list[dict], key: str) -> list[dict]:

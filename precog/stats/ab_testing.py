@@ -588,6 +588,23 @@ def _strata(markets: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return league, market_type, strata
 
 
+@dataclasses.dataclass
+class _Sample:
+    """One experiment's markets as arrays: the unit of analysis."""
+
+    treated: np.ndarray
+    n: np.ndarray  # closed trades
+    wins: np.ndarray
+    pnl: np.ndarray
+    league: np.ndarray
+    market_type: np.ndarray
+    strata: np.ndarray
+
+    @property
+    def control(self) -> np.ndarray:
+        return ~self.treated
+
+
 def analyze_experiment(
     markets: pd.DataFrame,
     experiment: Experiment,
@@ -602,61 +619,18 @@ def analyze_experiment(
     winning_trades, realized_pnl, and for post-stratification league and market_type (else
     stratification_key 'league|market_type'). Rows with another variant are ignored."""
     computed_at = computed_at or dt.datetime.now(dt.UTC)
-    alpha = experiment.alpha
     markets = markets[markets["variant"].isin(["control", "treatment"])]
-    treated = (markets["variant"] == "treatment").to_numpy()
-    n = markets["closed_trades"].to_numpy(float)
-    wins = markets["winning_trades"].to_numpy(float)
-    pnl = markets["realized_pnl"].astype(float).to_numpy()
-    league, market_type, strata = _strata(markets)
-    c, t = ~treated, treated
-    seed = seed_for(experiment.name, seed)
-
-    tests: list[tuple[str, str, str, TestResult]] = [
-        (
-            "assignment",
-            "srm_chi2",
-            "guardrail",
-            srm_test(int(c.sum()), int(t.sum()), experiment.traffic_split),
-        ),
-        ("win_rate", "delta_z", "primary", delta_test(wins[c], n[c], wins[t], n[t], alpha)),
-        ("pnl_per_trade", "delta_z", "primary", delta_test(pnl[c], n[c], pnl[t], n[t], alpha)),
-        ("pnl_per_market", "welch_t", "primary", welch_test(pnl[c], pnl[t], alpha)),
-    ]
-    for metric, numerator in (("win_rate", wins), ("pnl_per_trade", pnl)):
-        pairs = numerator + 1j * n
-        result = bootstrap_test(
-            pairs[c], pairs[t], ratio=True, alpha=alpha, n_resamples=n_bootstrap, seed=seed
-        )
-        tests.append((metric, "bootstrap_bca", "secondary", result))
-    tests += [
-        (
-            "pnl_per_market",
-            "bootstrap_bca",
-            "secondary",
-            bootstrap_test(
-                pnl[c], pnl[t], ratio=False, alpha=alpha, n_resamples=n_bootstrap, seed=seed
-            ),
-        ),
-        (
-            "pnl_per_market",
-            "permutation",
-            "secondary",
-            permutation_test(pnl, treated, strata, n_permutations=n_permutations, seed=seed),
-        ),
-        (
-            "pnl_per_market",
-            "post_stratified",
-            "secondary",
-            post_stratified_test(pnl, treated, league, market_type, alpha),
-        ),
-        ("pnl_per_market", "mann_whitney_u", "diagnostic", mann_whitney_test(pnl[c], pnl[t])),
-    ]
-
-    primary = [result.p_value if role == "primary" else None for _, _, role, result in tests]
-    adjusted = holm(primary)
-    control_se = {m: r.se_control for m, test, role, r in tests if role == "primary"}
-    control_mean = {m: r.control_value for m, test, role, r in tests if role == "primary"}
+    sample = _Sample(
+        (markets["variant"] == "treatment").to_numpy(),
+        markets["closed_trades"].to_numpy(float),
+        markets["winning_trades"].to_numpy(float),
+        markets["realized_pnl"].astype(float).to_numpy(),
+        *_strata(markets),
+    )
+    tests = _tests(sample, experiment, seed_for(experiment.name, seed), n_permutations, n_bootstrap)
+    alpha = experiment.alpha
+    adjusted = holm([result.p_value if role == "primary" else None for _, _, role, result in tests])
+    control = {m: r for m, test, role, r in tests if role == "primary"}
     rows = []
     for (metric, test, role, result), p_adjusted in zip(tests, adjusted, strict=True):
         if role == "primary":
@@ -665,47 +639,97 @@ def analyze_experiment(
             significant = None if result.p_value is None else bool(result.p_value < SRM_ALPHA)
         else:
             significant = None
-        lift = None
-        se_c, mean_c = control_se.get(metric), control_mean.get(metric)
-        if (
-            test != "mann_whitney_u"
-            and metric != "assignment"
-            and result.difference is not None
-            and result.control_value is not None
-            and se_c is not None
-            and mean_c is not None
-            and mean_c - _z(alpha) * se_c > 0
-            and result.control_value > 0
-        ):
-            lift = result.difference / result.control_value
-        rows.append(
-            {
-                "experiment_name": experiment.name,
-                "metric": metric,
-                "test": test,
-                "role": role,
-                "control_value": _finite(result.control_value),
-                "treatment_value": _finite(result.treatment_value),
-                "difference": _finite(result.difference),
-                "relative_lift": _finite(lift),
-                "ci_low": _finite(result.ci_low),
-                "ci_high": _finite(result.ci_high),
-                "statistic": _finite(result.statistic),
-                "p_value": _finite(result.p_value),
-                "p_adjusted": _finite(p_adjusted),
-                "significant": significant,
-                "alpha": float(alpha),
-                "mde": None if role in ("guardrail", "diagnostic") else mde(result.se, alpha),
-                "n_control_markets": int(c.sum()),
-                "n_treatment_markets": int(t.sum()),
-                "n_control_trades": int(n[c].sum()),
-                "n_treatment_trades": int(n[t].sum()),
-                "reason": result.reason,
-                "data_through": experiment.data_through,
-                "computed_at": computed_at,
-            }
-        )
+        row = {
+            "experiment_name": experiment.name,
+            "metric": metric,
+            "test": test,
+            "role": role,
+            "control_value": _finite(result.control_value),
+            "treatment_value": _finite(result.treatment_value),
+            "difference": _finite(result.difference),
+            "relative_lift": _finite(_relative_lift(test, result, control.get(metric), alpha)),
+            "ci_low": _finite(result.ci_low),
+            "ci_high": _finite(result.ci_high),
+            "statistic": _finite(result.statistic),
+            "p_value": _finite(result.p_value),
+            "p_adjusted": _finite(p_adjusted),
+            "significant": significant,
+            "alpha": float(alpha),
+            "mde": None if role in ("guardrail", "diagnostic") else mde(result.se, alpha),
+            "reason": result.reason,
+            "data_through": experiment.data_through,
+            "computed_at": computed_at,
+        }
+        rows.append(row | _sizes(sample))
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+
+
+def _tests(
+    s: _Sample, experiment: Experiment, seed: int, n_permutations: int, n_bootstrap: int
+) -> list[tuple[str, str, str, TestResult]]:
+    """(metric, test, role, result) of every test of one experiment, in the results' order."""
+    alpha, c, t = experiment.alpha, s.control, s.treated
+
+    def bootstrap(numerator: np.ndarray, ratio: bool) -> TestResult:
+        # a ratio metric resamples (numerator, closed trades) pairs of markets together
+        values = numerator + 1j * s.n if ratio else numerator
+        return bootstrap_test(
+            values[c], values[t], ratio=ratio, alpha=alpha, n_resamples=n_bootstrap, seed=seed
+        )
+
+    srm = srm_test(int(c.sum()), int(t.sum()), experiment.traffic_split)
+    permutation = permutation_test(s.pnl, t, s.strata, n_permutations=n_permutations, seed=seed)
+    return [
+        ("assignment", "srm_chi2", "guardrail", srm),
+        ("win_rate", "delta_z", "primary", delta_test(s.wins[c], s.n[c], s.wins[t], s.n[t], alpha)),
+        (
+            "pnl_per_trade",
+            "delta_z",
+            "primary",
+            delta_test(s.pnl[c], s.n[c], s.pnl[t], s.n[t], alpha),
+        ),
+        ("pnl_per_market", "welch_t", "primary", welch_test(s.pnl[c], s.pnl[t], alpha)),
+        ("win_rate", "bootstrap_bca", "secondary", bootstrap(s.wins, ratio=True)),
+        ("pnl_per_trade", "bootstrap_bca", "secondary", bootstrap(s.pnl, ratio=True)),
+        ("pnl_per_market", "bootstrap_bca", "secondary", bootstrap(s.pnl, ratio=False)),
+        ("pnl_per_market", "permutation", "secondary", permutation),
+        (
+            "pnl_per_market",
+            "post_stratified",
+            "secondary",
+            post_stratified_test(s.pnl, t, s.league, s.market_type, alpha),
+        ),
+        ("pnl_per_market", "mann_whitney_u", "diagnostic", mann_whitney_test(s.pnl[c], s.pnl[t])),
+    ]
+
+
+def _relative_lift(
+    test: str, result: TestResult, primary: TestResult | None, alpha: float
+) -> float | None:
+    """difference / control value, only where the primary test of the metric shows the
+    control's mean positive beyond its confidence bound (else a ratio of noise), and never for
+    Mann-Whitney (no mean) or the assignment check."""
+    if (
+        test == "mann_whitney_u"
+        or primary is None
+        or result.difference is None
+        or result.control_value is None
+        or primary.se_control is None
+        or primary.control_value is None
+        or not primary.control_value - _z(alpha) * primary.se_control > 0
+        or not result.control_value > 0
+    ):
+        return None
+    return result.difference / result.control_value
+
+
+def _sizes(s: _Sample) -> dict[str, int]:
+    return {
+        "n_control_markets": int(s.control.sum()),
+        "n_treatment_markets": int(s.treated.sum()),
+        "n_control_trades": int(s.n[s.control].sum()),
+        "n_treatment_trades": int(s.n[s.treated].sum()),
+    }
 
 
 def analyze(
