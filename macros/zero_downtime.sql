@@ -48,15 +48,19 @@ begin
     perform pg_advisory_xact_lock(hashtext('precog: re-point views'));
     -- All the views re-pointed and the old relation dropped at once, or none of it: a reader
     -- expands a view tree in its own order, so holding one re-pointed view while waiting for
-    -- the next could deadlock with it. A lock not granted within 100 ms gives every lock of
-    -- the attempt back (its subtransaction rolls back), and the attempt starts again, so no
-    -- reader ever waits on it for deadlock_timeout (1 s), where a deadlock would be detected
-    -- and the reader be its victim. Readers' queries can hold a view for seconds (the live
-    -- views during a full refresh); after 5 minutes of attempts, the last one waits in line.
+    -- the next could deadlock with it. A lock not granted in time gives every lock of the
+    -- attempt back (its subtransaction rolls back), and the attempt starts again, so no reader
+    -- ever waits on it for deadlock_timeout (1 s), where a deadlock would be detected and the
+    -- reader be its victim. The time grows from 100 ms to 800 ms: readers that keep a view
+    -- busy with queries longer than the wait (the live views on a loaded machine) would
+    -- otherwise never leave a gap. After about 5 minutes of attempts, the last waits in line.
     loop
         begin
             perform set_config(
-                'lock_timeout', case when attempts < 2000 then '100ms' else patience end, true
+                'lock_timeout',
+                case when attempts < 400 then least(100 * (attempts + 1), 800) || 'ms'
+                    else patience end,
+                true
             );
             for dependent in
                 select distinct views.oid, namespaces.nspname as schema_name,
