@@ -75,6 +75,16 @@ def world() -> Iterator[tuple]:
 # --- determinism and continuation ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("trades", "tolerance"), [(200, 0.5), (2_000, 0.1), (20_000, 0.1)])
+def test_a_small_history_holds_about_the_trades_asked(trades, tolerance):
+    # A game gives about 90 trades: 200 asked is two or three games, so 50% there. Before
+    # the count was planned, 2,000 asked gave up to 2,721 (and 200, 421).
+    end = int(END.timestamp())
+    for seed in range(5):
+        held = loading.trades_in_history(loading.plan_world(trades, seed, END), end)
+        assert abs(held - trades) <= tolerance * trades, (seed, held)
+
+
 def test_same_seed_and_end_give_identical_rows_and_another_seed_differs(warehouse, cursor):
     first = simulator.simulate_history(20_000, 3, END, target=warehouse)
     assert 15_000 <= first.trades <= 25_000
