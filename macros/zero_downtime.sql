@@ -1,8 +1,8 @@
 {#- Zero-downtime rebuilds (DESIGN.md, "Marts"). dbt rebuilds a table or view beside the old one
     and swaps them in one transaction, so a reader sees the old relation or the new one, whole.
-    It then drops the old one with CASCADE, which would also drop every view reading it (views
-    bind to relations, not names): marts.performance_tracking after a --full-refresh of a level,
-    views over staging after each hourly run. So before the old relation goes, each view reading
+    After the swap's commit it drops the old one with CASCADE, which would also drop every view
+    reading it (views bind to relations, not names): marts.performance_tracking after a
+    --full-refresh of a level, views over staging after each hourly run. So before the old relation goes, each view reading
     it is re-pointed at its replacement (CREATE OR REPLACE VIEW keeps the view, its grants and
     the views over it). A view whose columns no longer fit is left to the cascade, and dbt
     rebuilds it later in the run if it is selected. dbt's relation cache has already dropped the
@@ -35,8 +35,20 @@
     select to_regclass(format('%I.%I', '{{ schema }}', '{{ name }}')) is not null
 {%- endmacro %}
 
-{#- Re-point the views reading `backup` (dbt's <name>__dbt_backup) at <name>, then drop it. One
-    swap at a time (models built in parallel re-point the same views), until commit. -#}
+{#- Re-point the views reading `backup` (dbt's <name>__dbt_backup, after the swap's commit) at
+    <name>, then drop it; one re-pointing at a time (models built in parallel re-point the same
+    views).
+
+    All of it at once, or none of it. A reader locks a view before the views inside it (the
+    rewriter expands outer to inner), so the views over `backup` are locked in that order too:
+    every view over it, outermost first (ALTER VIEW ... OWNER TO its own owner locks a view and
+    nothing else), then the direct ones are re-pointed. A reader of one of them then waits at
+    the first view it needs, holding none. A lock not granted in time (a reader in flight, or
+    one whose query names two views) gives back every lock of the attempt (its subtransaction
+    rolls back) and the attempt starts again, so no reader waits on it for deadlock_timeout
+    (1 s), where a deadlock would be detected and the reader be its victim. The time grows from
+    100 ms to 800 ms, so readers whose queries take longer leave a gap too. It never waits in
+    line: after an hour of attempts the model fails, and says why. -#}
 {% macro repoint_dependent_views_and_drop(backup) -%}
 {%- set replacement = backup.identifier[:-('__dbt_backup' | length)] -%}
 do $repoint$
@@ -46,22 +58,42 @@ declare
     patience text := current_setting('lock_timeout');
 begin
     perform pg_advisory_xact_lock(hashtext('precog: re-point views'));
-    -- All the views re-pointed and the old relation dropped at once, or none of it: a reader
-    -- expands a view tree in its own order, so holding one re-pointed view while waiting for
-    -- the next could deadlock with it. A lock not granted in time gives every lock of the
-    -- attempt back (its subtransaction rolls back), and the attempt starts again, so no reader
-    -- ever waits on it for deadlock_timeout (1 s), where a deadlock would be detected and the
-    -- reader be its victim. The time grows from 100 ms to 800 ms: readers that keep a view
-    -- busy with queries longer than the wait (the live views on a loaded machine) would
-    -- otherwise never leave a gap. After about 5 minutes of attempts, the last waits in line.
     loop
         begin
-            perform set_config(
-                'lock_timeout',
-                case when attempts < 400 then least(100 * (attempts + 1), 800) || 'ms'
-                    else patience end,
-                true
-            );
+            if attempts >= 4500 then
+                raise exception 'readers kept the views over % busy for an hour: none could be'
+                    ' re-pointed; % keeps its previous build', '{{ replacement }}', '{{ replacement }}';
+            end if;
+            perform set_config('lock_timeout', least(100 * (attempts + 1), 800) || 'ms', true);
+            for dependent in
+                with recursive edges (referenced, view_oid) as (
+                    select distinct pg_depend.refobjid, pg_rewrite.ev_class
+                    from pg_depend
+                    inner join pg_rewrite on pg_rewrite.oid = pg_depend.objid
+                    where pg_depend.classid = 'pg_rewrite'::regclass
+                        and pg_rewrite.ev_class <> pg_depend.refobjid
+                ),
+                dependents (view_oid, depth) as (
+                    select view_oid, 1 from edges
+                    where referenced = to_regclass('{{ backup.render() }}')
+                    union all
+                    select edges.view_oid, dependents.depth + 1
+                    from dependents
+                    inner join edges on edges.referenced = dependents.view_oid
+                )
+                select namespaces.nspname as schema_name, views.relname as view_name,
+                    pg_get_userbyid(views.relowner) as owner_name, max(depth) as depth
+                from dependents
+                inner join pg_class as views on views.oid = dependents.view_oid
+                inner join pg_namespace as namespaces on namespaces.oid = views.relnamespace
+                group by 1, 2, 3
+                order by depth desc, 1, 2
+            loop
+                execute format(
+                    'alter view %I.%I owner to %I',
+                    dependent.schema_name, dependent.view_name, dependent.owner_name
+                );
+            end loop;
             for dependent in
                 select distinct views.oid, namespaces.nspname as schema_name,
                     views.relname as view_name
