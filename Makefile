@@ -26,7 +26,7 @@ test: $(VENV)/.installed lint test-tools
 CLOCKS := "UTC@2026-12-06 23:59:45" "America/New_York@2026-12-07 04:59:45" \
 	"America/New_York@2026-11-01 05:59:30"
 CLOCK_TESTS := tests/models/test_marts.py tests/precog/bench/test_bench.py \
-	tests/orchestration/test_checks.py::test_source_and_rollup_freshness \
+	tests/orchestration/defs/checks/test_checks.py::test_source_and_rollup_freshness \
 	tests/precog/simulator/test_simulator.py::test_an_append_past_now_is_refused \
 	tests/precog/simulator/test_simulator.py::test_an_append_without_history_and_a_future_end_are_refused
 

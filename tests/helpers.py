@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from precog.dbt_runner import dbt_env, run_dbt
@@ -268,3 +269,20 @@ def assert_equals_a_full_refresh(target: database.Warehouse, tmp_path: Path) -> 
         build(target, tmp_path, "--full-refresh")
         assert snapshot(cursor) == incremental
     connection.close()
+
+
+# --- A/B inputs ---------------------------------------------------------------------------------
+
+
+def markets_frame(variants, trades=None, wins=None, pnl=None) -> pd.DataFrame:
+    """Per-market A/B outcomes, one row per variant given (defaults: 2 trades, 1 win)."""
+    size = len(variants)
+    return pd.DataFrame(
+        {
+            "variant": variants,
+            "closed_trades": trades if trades is not None else [2] * size,
+            "winning_trades": wins if wins is not None else [1] * size,
+            "realized_pnl": pnl if pnl is not None else list(range(size)),
+            "stratification_key": ["NBA|moneyline"] * size,
+        }
+    )

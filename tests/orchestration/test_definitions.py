@@ -11,6 +11,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from orchestration import definitions
+from orchestration.defs.checks.expectations import SUITES
+from orchestration.defs.checks.manifest import asset_key, find_relation, load_manifest
+from orchestration.defs.checks.run_failures import run_failure_report
+from orchestration.defs.dbt.assets import dbt_models
+from orchestration.defs.resources import WarehouseResource
 from precog import PROJECT_ROOT
 from precog.dbt_runner import MANIFEST_PATH, prepare_manifest
 from precog.warehouse import database
@@ -19,15 +25,12 @@ from precog.warehouse import database
 @pytest.fixture(scope="module")
 def defs() -> dg.Definitions:
     prepare_manifest()
-    from orchestration.definitions import defs
-
-    definitions = defs()
-    dg.Definitions.validate_loadable(definitions)
-    return definitions
+    loaded = definitions.defs()
+    dg.Definitions.validate_loadable(loaded)
+    return loaded
 
 
 def test_every_dbt_model_is_an_asset_of_exactly_one_partitioning(defs):
-    from orchestration.defs.dbt.assets import dbt_models
 
     manifest = json.loads(MANIFEST_PATH.read_text())
     models = {
@@ -69,8 +72,6 @@ def check_keys_of(job: dg.JobDefinition) -> set[tuple[str, str]]:
 
 
 def test_checks_are_on_the_right_assets_and_jobs(defs):
-    from orchestration.defs.checks.expectations import SUITES
-    from orchestration.defs.checks.manifest import asset_key, find_relation, load_manifest
 
     manifest = load_manifest()
     graph = defs.resolve_asset_graph()
@@ -211,8 +212,6 @@ def test_a_dbt_test_runs_in_the_step_that_builds_its_model(defs):
 
 
 def test_a_failed_run_is_recorded_with_the_step_that_failed_first(warehouse, cursor):
-    from orchestration.defs.checks.run_failures import run_failure_report
-    from orchestration.defs.resources import WarehouseResource
 
     @dg.op
     def breaks():

@@ -1,24 +1,19 @@
 """A/B testing (DESIGN.md, "A/B testing"): the statistics of precog/stats/ab_testing.py against
-scipy and hand computations, their validity over simulated A/A experiments with market-level
-correlation, and the Dagster asset on a simulated desk (power: the planted difference is
-found, the A/A experiment is not flagged)."""
+scipy and hand computations, and their validity over simulated A/A experiments with
+market-level correlation. Their power on a simulated desk is the asset's test
+(tests/orchestration/defs/ab_testing/test_assets.py)."""
 
 from __future__ import annotations
 
 import math
-import threading
-from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from precog import simulator
-from precog.dbt_runner import run_dbt
 from precog.stats import ab_testing as ab
-
-PRIMARY = [("win_rate", "delta_z"), ("pnl_per_trade", "delta_z"), ("pnl_per_market", "welch_t")]
+from tests.helpers import markets_frame
 
 # --- against scipy and hand computations -------------------------------------------------------
 
@@ -232,19 +227,6 @@ def test_post_stratified_estimate_by_hand():
 # --- degenerate inputs: a row with a reason, never an error ------------------------------------
 
 
-def markets_frame(variants, trades=None, wins=None, pnl=None) -> pd.DataFrame:
-    size = len(variants)
-    return pd.DataFrame(
-        {
-            "variant": variants,
-            "closed_trades": trades if trades is not None else [2] * size,
-            "winning_trades": wins if wins is not None else [1] * size,
-            "realized_pnl": pnl if pnl is not None else list(range(size)),
-            "stratification_key": ["NBA|moneyline"] * size,
-        }
-    )
-
-
 @pytest.mark.parametrize(
     ("frame", "reason"),
     [
@@ -383,97 +365,3 @@ def test_false_positive_rates_of_market_level_tests_are_alpha():
         assert abs(rates[name] - alpha) <= 0.03, (name, rates[name])
     # The reason for the design: per trade, A/A experiments "succeed" far more often than alpha.
     assert rates["per_trade_welch"] > alpha + 0.10
-
-
-# --- the asset on a simulated desk --------------------------------------------------------------
-
-
-def test_the_planted_difference_is_detected_and_the_aa_is_not(
-    warehouse, cursor, tmp_path, monkeypatch
-):
-    """80k trades (the simulator's author measured Welch t ~ 3 on the planted difference at
-    this size): the dbt input model, then the asset, then mv_ab_test_results."""
-    import dagster as dg
-
-    from orchestration.defs.ab_testing.assets import ab_test_results
-    from orchestration.defs.resources import WarehouseResource
-
-    for name, value in warehouse.libpq_env().items():  # dbt's processes reach the test's database
-        monkeypatch.setenv(name, value)
-    simulator.simulate_history(trades=80_000, seed=3, end=datetime(2026, 2, 1, tzinfo=UTC))
-    target_path = tmp_path / "dbt-target"
-    # `run`, then only this model's tests (staging's relationship tests take minutes at 80k).
-    for command in (
-        ["run", "--select", "+int_ab_market_outcomes", "stg_ab_experiments"],
-        ["test", "--select", "int_ab_market_outcomes"],
-    ):
-        built = run_dbt(command, warehouse, target_path)
-        assert built.returncode == 0, built.stdout[-3000:]
-    result = dg.materialize([ab_test_results()], resources={"warehouse": WarehouseResource()})
-    verdicts = result.asset_materializations_for_node("marts__ab_test_results")[0].metadata
-    assert "value_hunter_model_upgrade: treatment better on pnl_per_market" in (
-        verdicts["verdicts"].value
-    )
-    assert "steady_edge_aa: no significant difference" in verdicts["verdicts"].value
-    built = run_dbt(["build", "--select", "mv_ab_test_results"], warehouse, target_path)
-    assert built.returncode == 0, built.stdout[-3000:]
-
-    cursor.execute(
-        "select experiment_name, metric, test, difference, p_value, significant"
-        " from marts.mv_ab_test_results"
-    )
-    rows = {(e, m, t): rest for e, m, t, *rest in cursor.fetchall()}
-    assert len(rows) == 20  # two experiments, ten rows each
-    planted = rows[("value_hunter_model_upgrade", "pnl_per_market", "welch_t")]
-    assert planted[0] > 0 and planted[2] is True
-    assert rows[("value_hunter_model_upgrade", "pnl_per_market", "permutation")][1] < 0.05
-    for metric, test in PRIMARY:
-        assert rows[("steady_edge_aa", metric, test)][2] is False
-    for experiment in ("value_hunter_model_upgrade", "steady_edge_aa"):
-        assert rows[(experiment, "assignment", "srm_chi2")][2] is False
-
-
-def test_results_are_replaced_whole_per_experiment(warehouse, cursor):
-    from precog.stats.ab_io import write_results
-
-    rng = np.random.default_rng(1)
-    outcomes = pd.concat(
-        [
-            markets_frame(["control", "treatment"] * 50, pnl=rng.normal(0, 1, 100)).assign(
-                experiment_name=name
-            )
-            for name in ("a", "b")
-        ]
-    )
-    experiments = [ab.Experiment("a"), ab.Experiment("b")]
-    results = ab.analyze(outcomes, experiments, n_permutations=20, n_bootstrap=20)
-    write_results(warehouse, results, experiments)
-
-    seen: set[tuple[int, int]] = set()
-    stop = threading.Event()
-
-    def read():
-        from precog.warehouse import database
-
-        connection = database.connect(warehouse)
-        connection.autocommit = True
-        with connection.cursor() as reader:
-            while not stop.is_set():
-                reader.execute(
-                    "select count(*) filter (where experiment_name = 'a'),"
-                    " count(*) filter (where experiment_name = 'b') from marts.ab_test_results"
-                )
-                seen.add(reader.fetchone())
-        connection.close()
-
-    thread = threading.Thread(target=read)
-    thread.start()
-    for _ in range(30):
-        write_results(warehouse, results, experiments)
-    stop.set()
-    thread.join()
-    assert seen == {(10, 10)}  # never a half-written or missing experiment
-
-    write_results(warehouse, results[results["experiment_name"] == "b"], experiments[1:])
-    cursor.execute("select distinct experiment_name from marts.ab_test_results")
-    assert cursor.fetchall() == [("b",)]

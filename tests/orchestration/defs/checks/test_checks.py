@@ -10,7 +10,15 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 import pytest
 
+from orchestration import definitions
 from orchestration.defs.checks.expectations import SUITES, Suite, expect
+from orchestration.defs.checks.gx import (
+    LANDING_WINDOWS,
+    build_gx_expectation,
+    great_expectations_checks,
+    summarize,
+    validate,
+)
 from orchestration.defs.checks.manifest import (
     SourceFreshness,
     asset_key,
@@ -20,6 +28,7 @@ from orchestration.defs.checks.manifest import (
     threshold,
 )
 from precog import simulator
+from precog.warehouse.bookkeeping import landed_condition
 
 WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
 GX, FRESHNESS = "great_expectations", "freshness"
@@ -82,7 +91,6 @@ def test_the_thresholds_are_the_sources_yml():
 
 
 def test_every_declared_expectation_is_a_valid_gx_expectation():
-    from orchestration.defs.checks.gx import build_gx_expectation
 
     for relation, suite in SUITES.items():
         assert suite.expectations, relation
@@ -94,7 +102,6 @@ def test_every_declared_expectation_is_a_valid_gx_expectation():
 
 
 def test_a_suite_of_a_relation_the_project_lacks_is_skipped_with_a_warning(caplog):
-    from orchestration.defs.checks.gx import great_expectations_checks
 
     suites = {
         "marts.not_built_yet": Suite(
@@ -119,9 +126,7 @@ def defs(warehouse, monkeypatch) -> dg.Definitions:
     database by the libpq variables (restored after)."""
     for name, value in warehouse.libpq_env().items():
         monkeypatch.setenv(name, value)
-    from orchestration.definitions import defs
-
-    return defs()
+    return definitions.defs()
 
 
 def run_job(defs: dg.Definitions, name: str) -> dg.ExecuteInProcessResult:
@@ -304,8 +309,6 @@ def test_a_partitioned_run_validates_the_raw_rows_that_landed(warehouse, cursor)
     """A raw suite on a landing window sees the rows that landed in the window or since the
     capture before the last one the pipeline processed, and every copy of their trade_ids; the
     rows validated before are not read again."""
-    from orchestration.defs.checks.gx import LANDING_WINDOWS, summarize, validate
-    from precog.warehouse.bookkeeping import landed_condition
 
     start, end = datetime(2026, 1, 1, 10, tzinfo=UTC), datetime(2026, 1, 1, 11, tzinfo=UTC)
     assert landed_condition(cursor, (start, end)) is None  # no change log: everything
