@@ -1,5 +1,6 @@
-{#- When an incremental model owes a full refresh (decided by the override of
-    should_full_refresh, macros/overrides/), and the record of what each was built from. -#}
+{#- When an incremental model owes a full refresh (a guard: the override of should_full_refresh,
+    macros/overrides/, refuses increments then; Python decides the refresh, by the same rule,
+    in precog/warehouse/bookkeeping.py), and the record of what each was built from. -#}
 
 {#- Why this incremental model owes a full refresh, or none (never built with this bookkeeping:
     its first build is whole anyway). -#}
@@ -24,7 +25,6 @@
     {%- else -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- do log(this.identifier ~ ' is rebuilt whole: ' ~ reason, info=true) -%}
     {%- do return(reason) -%}
 {%- endmacro %}
 

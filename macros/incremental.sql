@@ -13,10 +13,7 @@
     into the query as a literal: behind a subquery the planner would guess a third of the log
     and scan the raw tables whole. -#}
 {% macro unprocessed_changes() -%}
-    {%- set watermark = scalar_at_run_time(
-        "select captured_through from precog_meta.build_watermarks where model = '"
-        ~ this.identifier ~ "'"
-    ) -%}
+    {%- set watermark = build_watermark(this.identifier) -%}
     (
         select distinct position_id
         from {{ ref('int_position_changes') }}
@@ -26,6 +23,16 @@
             or ({{ landing_window_condition('loaded_at') }})
         {%- endif %}
     )
+{%- endmacro %}
+
+{#- The change log capture `model` has processed through, read when the model runs (none at
+    parse time, or before its first build). By name, not source(): every model and test reading
+    it would otherwise depend on the source; the live views, which read it when queried, use
+    source('precog_meta', 'build_watermarks'). -#}
+{% macro build_watermark(model) -%}
+    {%- do return(scalar_at_run_time(
+        "select captured_through from precog_meta.build_watermarks where model = '" ~ model ~ "'"
+    )) -%}
 {%- endmacro %}
 
 {#- The single value a query returns, read when the model runs (none at parse time). -#}

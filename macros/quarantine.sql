@@ -57,10 +57,7 @@
 
 {#- The watermark of the previous build, or none. -#}
 {% macro quarantine_since() -%}
-    {%- do return(scalar_at_run_time(
-        "select captured_through from precog_meta.build_watermarks where model = '"
-        ~ this.identifier ~ "'"
-    )) -%}
+    {%- do return(build_watermark(this.identifier)) -%}
 {%- endmacro %}
 
 {#- Whether this build recomputes some keys only: an incremental build after one that left a

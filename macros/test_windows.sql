@@ -53,13 +53,13 @@
 {#- The time from which rows may not have been validated yet (see above), or none. -#}
 {% macro unvalidated_since() -%}
     {%- set changes = built_model_relation('int_position_changes') -%}
-    {%- if changes is none -%}
+    {%- set processed = build_watermark('int_trade_pnl') if changes is not none else none -%}
+    {%- if processed is none -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- do return(scalar_at_run_time(
-        "select max(complete_before) from " ~ changes ~ " where captured_at < ("
-        ~ "select captured_through from precog_meta.build_watermarks"
-        ~ " where model = 'int_trade_pnl')"
+        "select max(complete_before) from " ~ changes
+        ~ " where captured_at < '" ~ processed ~ "'::timestamptz"
     )) -%}
 {%- endmacro %}
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,7 +28,6 @@ if TYPE_CHECKING:  # Dagster is imported only by a run that runs: a skip costs n
 
 # What the pipeline's results depend on besides raw (project_checksum).
 PROJECT_FOLDERS = ("models", "macros", "tests/dbt", "seeds", "orchestration", "precog")
-JOBS = ["hourly", "daily"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
         orphans = run_health.fail_orphaned_runs(instance)
         prepare_manifest()
         from orchestration.definitions import defs
+        from orchestration.defs.dbt.schedules import JOBS
 
         definitions = defs()  # loads the manifest just parsed
         level = "DEBUG" if verbose else "INFO"
@@ -140,10 +141,25 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
     return RunOutcome(True, True, orphans, dbt_log=log)
 
 
+def repository_label() -> str:
+    """The label the UI files a job's runs under: the code location's repository (a Definitions
+    object's is `__repository__`) at its location name (pyproject.toml). Runs launched in the UI
+    carry it; `precog run`'s, executed in process, are given it, so they show under their jobs
+    and on the Overview timeline too, not only under Runs."""
+    from dagster._core.definitions.repository_definition.valid_definitions import (
+        SINGLETON_REPOSITORY_NAME,
+    )
+
+    config = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())
+    return f"{SINGLETON_REPOSITORY_NAME}@{config['tool']['dagster']['code_location_name']}"
+
+
 def run_job(
     definitions, name: str, full_refresh: bool, validate_everything: bool, level: str, instance
 ):
     """One job, in process, catching up on everything that landed since its previous run."""
+    from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
+
     from orchestration import run_health
     from orchestration.defs.dbt.partitions import (
         CATCH_UP_TAG,
@@ -164,6 +180,6 @@ def run_job(
         run_config={"loggers": {"console": {"config": {"log_level": level}}}},
         instance=instance,
         partition_key=job.partitions_def.get_last_partition_key(),
-        tags={**run_health.worker_tags(), **scope},
+        tags={**run_health.worker_tags(), **scope, REPOSITORY_LABEL_TAG: repository_label()},
         raise_on_error=False,
     )

@@ -1,14 +1,23 @@
 {#- Overrides dbt's should_full_refresh(): a model is rebuilt whole when asked (--full-refresh,
-    or its config), and also when it owes it. Incremental models cannot unlearn rows that are
-    gone nor re-cut buckets in another zone, so an incremental model owes a full refresh when,
-    since it was last built, a raw table was replaced (TRUNCATE, `precog simulate --replace`, a
-    restore: the table has a new file) or the reporting time zone changed. Rows deleted one by
-    one are not seen: run a full refresh after such a repair. Decided here, once per model,
-    whoever started dbt (`precog run`, a Dagster schedule, the UI, dbt by hand). -#}
+    or its config). Whether it must be is decided once, in Python, where the run's dbt arguments
+    are built (orchestration/defs/dbt/partitions.py, RunScope.dbt_build_args, from
+    precog/warehouse/bookkeeping.py's full_refresh_owed): `precog run`, the schedules and the
+    UI's runs ask for it when it is owed. A model that owes one and is not asked (dbt started by
+    hand) fails with the reason rather than build increments over a replaced raw or in another
+    zone (macros/full_refresh.sql). -#}
 {% macro should_full_refresh() -%}
     {%- set asked = config.get('full_refresh') -%}
     {%- if asked is none -%}
         {%- set asked = flags.FULL_REFRESH -%}
     {%- endif -%}
-    {%- do return(asked or full_refresh_owed() is not none) -%}
+    {%- if not asked -%}
+        {%- set owed = full_refresh_owed() -%}
+        {%- if owed is not none -%}
+            {%- do exceptions.raise_compiler_error(
+                this.identifier ~ ' must be rebuilt whole: ' ~ owed
+                ~ '. Run dbt with --full-refresh (precog run decides it by itself).'
+            ) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- do return(asked) -%}
 {%- endmacro %}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 from pydantic import PrivateAttr
 
-from precog.warehouse import database
+from precog import reporting_timezone
+from precog.warehouse import bookkeeping, database
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -31,6 +32,15 @@ class WarehouseResource(dg.ConfigurableResource):
     def sqlalchemy_url(self) -> str:
         # postgresql+psycopg2:// explicitly: SQLAlchemy 2.1 would default to psycopg 3.
         return self.target.url("postgresql+psycopg2")
+
+    def full_refresh_owed(self, models: list[str]) -> str | None:
+        """Why the incremental `models` must be rebuilt whole, or None (bookkeeping)."""
+        connection = self.connect()
+        try:
+            with connection.cursor() as cursor:
+                return bookkeeping.full_refresh_owed(cursor, models, reporting_timezone())
+        finally:
+            connection.close()
 
     def relation_exists(self, relation: str) -> bool:
         """Whether `schema.name` is a table or view of the warehouse."""

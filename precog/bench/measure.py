@@ -36,7 +36,7 @@ from precog import simulator
 from precog.bench import served as served_dashboard
 from precog.dbt_runner import run_dbt
 from precog.stats import ab_io, ab_testing
-from precog.warehouse import database, embedded
+from precog.warehouse import bookkeeping, database, embedded
 
 ROLLUPS = "+performance_tracking"
 LEVEL_TABLES = [
@@ -321,9 +321,8 @@ def outcomes_on_demand(analyses: dict[str, str]) -> str:
     """The asset's query of intermediate.int_ab_market_outcomes, reading the on-demand answer
     (analyses/on_demand/ab_market_outcomes.sql) instead of the table."""
     on_demand = analyses[ON_DEMAND + "ab_market_outcomes"]
-    return ab_io.OUTCOMES_SQL.replace(
-        "intermediate.int_ab_market_outcomes", f"({on_demand}) as int_ab_market_outcomes"
-    )
+    table = ".".join(ab_io.OUTCOMES)
+    return ab_io.OUTCOMES_SQL.replace(table, f"({on_demand}) as {ab_io.OUTCOMES[1]}")
 
 
 class _OutcomesOnDemand:
@@ -515,12 +514,7 @@ def measure_live_view(
     hour = simulator.append_hours(1, target=target)
     landed_now = land_exits_now(target, exits, since)
     with owner.cursor() as cursor:
-        # what the view reprices: trades landed since the last capture had seen everything
-        cursor.execute(
-            "select count(*), count(distinct position_id) from raw.trades where loaded_at >="
-            " (select max(complete_before) from intermediate.int_position_changes)"
-        )
-        pending_trades, pending_positions = cursor.fetchone()
+        pending_trades, pending_positions = bookkeeping.trades_since_last_capture(cursor)
 
     reader = bi_reader(target)
     with reader.cursor() as cursor:

@@ -14,9 +14,15 @@ from psycopg2.extras import execute_values
 from precog.stats import ab_testing
 from precog.warehouse import database
 
-EXPERIMENTS_SQL = """
+# The relations it reads and writes, (schema, name): the results' also name the asset
+# (orchestration/defs/ab_testing/assets.py), the inputs' are the dbt models it depends on.
+EXPERIMENTS = ("staging", "stg_ab_experiments")
+OUTCOMES = ("intermediate", "int_ab_market_outcomes")
+RESULTS = ("marts", "ab_test_results")
+
+EXPERIMENTS_SQL = f"""
     select experiment_name, traffic_split, alpha, primary_metric
-    from staging.stg_ab_experiments
+    from {".".join(EXPERIMENTS)}
     order by experiment_name
 """
 # In a fixed order: the seeded bootstrap and permutation draw by row, so the results are
@@ -25,7 +31,7 @@ OUTCOMES_ORDER = "order by experiment_name, market_id, variant"
 OUTCOMES_SQL = f"""
     select experiment_name, market_id, variant, stratification_key, league, market_type,
         closed_trades, winning_trades, realized_pnl, data_through
-    from intermediate.int_ab_market_outcomes
+    from {".".join(OUTCOMES)}
     {OUTCOMES_ORDER}
 """
 
@@ -64,16 +70,17 @@ def write_results(target: database.Warehouse, results: pd.DataFrame, experiments
     """Replace each experiment's rows, one transaction per experiment; drop the rows of
     experiments that no longer exist."""
     columns = list(ab_testing.RESULT_COLUMNS)
-    insert = f"insert into marts.ab_test_results ({', '.join(columns)}) values %s"
+    results_table = ".".join(RESULTS)
+    insert = f"insert into {results_table} ({', '.join(columns)}) values %s"
     for name, rows in results.groupby("experiment_name", sort=True):
         values = [
             tuple(_sql_value(v) for v in row) for row in rows[columns].itertuples(index=False)
         ]
         with database.transaction(target) as cursor:
-            cursor.execute("delete from marts.ab_test_results where experiment_name = %s", (name,))
+            cursor.execute(f"delete from {results_table} where experiment_name = %s", (name,))
             execute_values(cursor, insert, values)
     with database.transaction(target) as cursor:
         cursor.execute(
-            "delete from marts.ab_test_results where experiment_name <> all(%s)",
+            f"delete from {results_table} where experiment_name <> all(%s)",
             ([e.name for e in experiments],),
         )

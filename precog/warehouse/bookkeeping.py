@@ -1,6 +1,7 @@
 """What the pipeline has processed, read from its bookkeeping: the change log
 (intermediate.int_position_changes), each incremental model's watermark
-(precog_meta.build_watermarks, written by macros/incremental.sql) and the last complete run
+(precog_meta.build_watermarks, written by macros/incremental.sql), what each model was built
+from (precog_meta.built_from, macros/full_refresh.sql) and the last complete run
 (precog_meta.last_complete_run). The one Python home of "what this run must process"; its dbt
 home is macros/incremental.sql, whose rules these queries follow.
 """
@@ -64,6 +65,16 @@ def landed_condition(cursor, window: tuple[datetime, datetime] | None) -> str | 
     return cursor.mogrify(
         "(loaded_at >= %s or (loaded_at >= %s and loaded_at < %s))", (since, *window)
     ).decode()
+
+
+def trades_since_last_capture(cursor) -> tuple[int, int]:
+    """(trades, positions) landed since the last change log capture had seen everything: what
+    the live views reprice (macros/live.sql)."""
+    cursor.execute(
+        "select count(*), count(distinct position_id) from raw.trades"
+        f" where loaded_at >= (select max(complete_before) from {CHANGE_LOG})"
+    )
+    return cursor.fetchone()
 
 
 def oldest_unprocessed(cursor, model: str, raw_tables: list[str]):
@@ -152,3 +163,32 @@ def record_success(cursor, state: WarehouseState) -> None:
 def forget_last_run(cursor) -> None:
     """The next run must run, whatever happens to this one (killed, failed)."""
     cursor.execute("delete from precog_meta.last_complete_run")
+
+
+def full_refresh_owed(cursor, models: list[str], reporting_timezone: str) -> str | None:
+    """Why the incremental `models` must be rebuilt whole, or None. Increments cannot unlearn
+    rows that are gone nor re-cut buckets in another zone: a model owes a full refresh when,
+    since it was last built, a raw table was replaced (a new file: TRUNCATE, `precog simulate
+    --replace`, a restore) or the reporting time zone changed. A model never built owes none
+    (its first build is whole anyway). Rows deleted one by one are not seen."""
+    cursor.execute(
+        """
+        select built.model, built.reporting_timezone, (
+            select string_agg(tables.relname, ', ' order by tables.relname)
+            from pg_class as tables
+            where tables.relnamespace = 'raw'::regnamespace and tables.relkind = 'r'
+                and pg_relation_filenode(tables.oid)
+                    is distinct from (built.raw_files ->> tables.relname)::oid
+        )
+        from precog_meta.built_from as built
+        where built.model = any(%s)
+        order by built.model
+        """,
+        (models,),
+    )
+    for model, zone, replaced in cursor.fetchall():
+        if zone != reporting_timezone:
+            return f"the reporting time zone changed from {zone} to {reporting_timezone}"
+        if replaced:
+            return f"raw was replaced since {model} was built ({replaced})"
+    return None

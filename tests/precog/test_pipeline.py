@@ -3,7 +3,11 @@ rows that break the contract, run the pipeline through the Dagster definitions."
 
 from __future__ import annotations
 
+import dagster as dg
+from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
+
 from precog.dbt_runner import run_dbt
+from precog.pipeline import dagster_instance, repository_label
 from tests.helpers import precog
 
 
@@ -18,6 +22,14 @@ def test_simulate_bad_rows_and_run(warehouse, cursor, tmp_path):
     assert len(counts) == 9 and sum(counts.values()) == 27
 
     precog(warehouse, "run")
+
+    # Its runs are filed under their jobs in the UI (the filter of a job's Runs tab and of the
+    # Overview timeline), as the runs the UI launches.
+    with dagster_instance(warehouse) as instance:
+        for job in ("hourly", "daily"):
+            filed = dg.RunsFilter(job_name=job, tags={REPOSITORY_LABEL_TAG: repository_label()})
+            assert len(instance.get_runs(filed)) == 1, job
+    assert repository_label() == "__repository__@precog_analytics"
 
     # Every bad row (they landed together, last) is quarantined with the reason of its kind,
     # and none reached staging.

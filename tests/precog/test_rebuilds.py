@@ -1,6 +1,6 @@
-"""What an incremental model cannot learn by increments, it rebuilds whole, however dbt is
-started: a populated raw is never replaced without being told, and when it is (and when the
-reporting zone changes), the next run rebuilds what depends on it and equals a full refresh.
+"""What an incremental model cannot learn by increments, it rebuilds whole: a populated raw is
+never replaced without being told, and when it is (and when the reporting zone changes), the
+next run rebuilds what depends on it and equals a full refresh; dbt by hand refuses increments.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import subprocess
 from datetime import UTC, datetime
 
 from precog import simulator
-from precog.dbt_runner import dbt_env
+from precog.dbt_runner import dbt_env, run_dbt
 from tests.helpers import (
     assert_equals_a_full_refresh,
     assert_levels_equal_direct_computation,
@@ -49,12 +49,18 @@ def test_a_populated_raw_is_replaced_only_when_told_and_then_rebuilt(
     assert_equals_a_full_refresh(warehouse, tmp_path)
 
 
-def test_a_new_zone_owes_the_incremental_models_a_full_refresh(
+def test_dbt_by_hand_refuses_increments_after_the_zone_changes(
     warehouse, cursor, tmp_path, monkeypatch
 ):
-    """However dbt is started: here by hand, incremental by its arguments."""
+    """The refresh is decided where the run's dbt arguments are built (precog run, above);
+    dbt started by hand without --full-refresh says why it must be given, and builds nothing."""
     simulator.simulate_history(1500, 4, datetime(2026, 2, 1, tzinfo=UTC), target=warehouse)
     build(warehouse, tmp_path)  # in UTC
     monkeypatch.setenv("PRECOG_REPORTING_TIMEZONE", "Asia/Kolkata")
-    build(warehouse, tmp_path)
+    refused = run_dbt(["run", "--select", "+performance_tracking"], warehouse, tmp_path / "t")
+    assert refused.returncode != 0
+    assert "must be rebuilt whole: the reporting time zone changed from UTC to Asia/Kolkata" in (
+        refused.stdout
+    )
+    build(warehouse, tmp_path, "--full-refresh")
     assert_levels_equal_direct_computation(cursor, "Asia/Kolkata")

@@ -47,11 +47,11 @@ def ab_test_results() -> dg.AssetsDefinition:
     """The asset, built once the dbt assets it depends on are."""
 
     @dg.asset(
-        key=["marts", "ab_test_results"],
+        key=list(ab_io.RESULTS),
         group_name="marts",
         deps=[
-            get_asset_key_for_model([dbt_models("daily")], "int_ab_market_outcomes"),
-            get_asset_key_for_model([dbt_models("hourly")], "stg_ab_experiments"),
+            get_asset_key_for_model([dbt_models("daily")], ab_io.OUTCOMES[1]),
+            get_asset_key_for_model([dbt_models("hourly")], ab_io.EXPERIMENTS[1]),
         ],
         kinds={"python", "scipy", "postgres"},
         freshness_policy=FRESHNESS["daily"],

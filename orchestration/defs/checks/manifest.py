@@ -12,6 +12,9 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.defs.dbt.assets import PrecogTranslator
+from orchestration.defs.dbt.resources import dbt_project
+
 Node = Mapping[str, Any]
 
 # dbt's freshness periods (dbt_common.contracts.util.TimePeriod).
@@ -21,8 +24,6 @@ PERIODS = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": ti
 @cache
 def load_manifest() -> dict[str, Any]:
     """target/manifest.json (parsed first if a fresh clone has none), read once per process."""
-    from orchestration.defs.dbt.resources import dbt_project
-
     return json.loads(dbt_project().manifest_path.read_text())
 
 
@@ -44,9 +45,6 @@ def find_relation(manifest: Mapping[str, Any], relation: str) -> Node | None:
 
 def asset_key(manifest: Mapping[str, Any], node: Node) -> dg.AssetKey:
     """The node's Dagster asset key, as the dbt assets name it."""
-    from orchestration.defs.dbt.assets import PrecogTranslator
-    from orchestration.defs.dbt.resources import dbt_project
-
     return PrecogTranslator().get_asset_spec(manifest, node["unique_id"], dbt_project()).key
 
 

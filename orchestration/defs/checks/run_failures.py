@@ -1,6 +1,7 @@
 """A failed run is reported, not only listed: sensor `run_failure_report` writes each failed
 run of the project's jobs, with the step that failed first and its error, to
-precog_meta.run_failures (where the dashboard's monitoring reads it) and to the daemon's log."""
+precog_meta.run_failures (a table an operator or an alerting job can query) and to the daemon's
+log."""
 
 import dagster as dg
 

@@ -1,6 +1,7 @@
 """The dbt project as Dagster assets: one `@dbt_assets` per partitions definition, chosen by
 each model's meta `partitioning` (dbt_project.yml)."""
 
+import json
 import logging
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
@@ -133,6 +134,15 @@ def dbt_models(partitioning: str) -> dg.AssetsDefinition:
     """The dbt models whose meta `partitioning` is `partitioning` ("hourly" or "daily"), as
     one multi-asset; a partitioned run or backfill is one `dbt build` over its landing window."""
 
+    manifest = json.loads(dbt_project().manifest_path.read_text())
+    incremental = [
+        node["alias"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] == "incremental"
+        and node["config"].get("meta", {}).get("partitioning", "daily") == partitioning
+    ]
+
     @dbt_assets(
         manifest=dbt_project().manifest_path,
         project=dbt_project(),
@@ -150,7 +160,11 @@ def dbt_models(partitioning: str) -> dg.AssetsDefinition:
         dbt: DbtCliResource,
         warehouse: WarehouseResource,
     ):
-        invocation = dbt.cli(RunScope.of(context).dbt_build_args(), context=context)
+        scope = RunScope.of(context)
+        owed = None if scope.full_refresh else warehouse.full_refresh_owed(incremental)
+        if owed is not None:
+            context.log.warning(f"the incremental models are rebuilt whole: {owed}")
+        invocation = dbt.cli(scope.dbt_build_args(owed), context=context)
         events = invocation.stream()
         if config.fetch_row_counts:
             events = with_row_counts(events, invocation.manifest, warehouse)

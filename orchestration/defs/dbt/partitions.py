@@ -130,9 +130,13 @@ class RunScope:
         build window, as the dbt tests take it from the window vars."""
         return self.build_window
 
-    def dbt_build_args(self) -> list[str]:
+    def dbt_build_args(self, full_refresh_owed: str | None = None) -> list[str]:
+        """The run's `dbt build`: the one place a full refresh is decided, asked by the run's
+        tag or owed by the models (bookkeeping.full_refresh_owed: dbt refuses to build a model
+        incrementally that owes one)."""
+        full_refresh = self.full_refresh or full_refresh_owed is not None
         return dbt_build_args(
-            self.build_window,
-            full_refresh=self.full_refresh,
+            None if full_refresh else self.build_window,
+            full_refresh=full_refresh,
             validate_everything=self.validate_everything,
         )

@@ -12,12 +12,15 @@ from orchestration.defs.checks.gx import raw_gx_checks
 from orchestration.defs.dbt.assets import dbt_models
 from orchestration.defs.dbt.partitions import daily_partitions, hourly_partitions
 
+# The jobs, named after their partitions, in the order a whole run (`precog run`) runs them.
+JOBS = HOURLY, DAILY = ("hourly", "daily")
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
     hourly_job = dg.define_asset_job(
-        "hourly",
-        selection=dg.AssetSelection.assets(dbt_models("hourly"))
+        HOURLY,
+        selection=dg.AssetSelection.assets(dbt_models(HOURLY))
         | dg.AssetSelection.checks(*raw_gx_checks()),
         partitions_def=hourly_partitions,
         description=(
@@ -26,8 +29,8 @@ def defs() -> dg.Definitions:
         ),
     )
     daily_job = dg.define_asset_job(
-        "daily",
-        selection=dg.AssetSelection.assets(dbt_models("daily"), ab_test_results()),
+        DAILY,
+        selection=dg.AssetSelection.assets(dbt_models(DAILY), ab_test_results()),
         partitions_def=daily_partitions,
         description="The coarser levels, calibration, the A/B analysis and the marts.",
     )
