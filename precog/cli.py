@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from precog.summary import summary
+from precog.pipeline.summary import summary
 from precog.warehouse import database, embedded
 
 
@@ -145,7 +145,7 @@ def import_trades(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     _check_settings()  # before the definitions load, which read them
-    from precog import pipeline
+    from precog.pipeline import in_process
 
     target = _use_warehouse()
     database_died = CommandError(
@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> None:
         " lost: run `precog run` again once it is back (the embedded server restarts by itself)"
     )
     try:
-        outcome = pipeline.run(full_refresh=args.full_refresh, verbose=args.verbose)
+        outcome = in_process.run(full_refresh=args.full_refresh, verbose=args.verbose)
     # A lost server surfaces as psycopg2's, SQLAlchemy's or Dagster's storage's own exception,
     # whichever touched it first: asking the server tells which it was.
     except Exception as error:

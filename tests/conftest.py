@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from precog.dbt_runner import prepare_manifest
+from precog.pipeline.dbt_runner import prepare_manifest
 from precog.warehouse import database, embedded
 from tests.helpers import create_database, drop_databases
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from precog.dbt_runner import dbt_env, run_dbt
+from precog.pipeline.dbt_runner import dbt_env, run_dbt
 from precog.warehouse import database
 
 LEVELS = {

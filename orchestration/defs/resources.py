@@ -11,7 +11,7 @@ from precog.warehouse import bookkeeping, database
 
 class WarehouseResource(dg.ConfigurableResource):
     """The project's warehouse (PGHOST, else the embedded default), migrated and ready. The dbt
-    processes Dagster starts resolve it by the same rule (precog/dbt_child.py)."""
+    processes Dagster starts resolve it by the same rule (precog/pipeline/dbt_child.py)."""
 
     _target: database.Warehouse | None = PrivateAttr(default=None)
 

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from precog import simulator
 from precog.bench import served as served_dashboard
-from precog.dbt_runner import run_dbt
+from precog.pipeline.dbt_runner import run_dbt
 from precog.stats import ab_io, ab_testing
 from precog.warehouse import bookkeeping, database, embedded
 

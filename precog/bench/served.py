@@ -21,7 +21,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from precog.dbt_runner import dbt_env
+from precog.pipeline.dbt_runner import dbt_env
 from precog.warehouse import database
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from precog import PROJECT_ROOT
-from precog.dbt_runner import run_dbt
+from precog.pipeline.dbt_runner import run_dbt
 from precog.warehouse.database import Warehouse
 
 COMPILED = PROJECT_ROOT / "target" / "dashboard"

@@ -26,7 +26,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, log_loss
 
 from precog import simulator
-from precog.dbt_runner import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env, run_dbt
+from precog.pipeline.dbt_runner import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env, run_dbt
 
 BINS = 10
 TOLERANCE = 1e-9

@@ -18,7 +18,7 @@ import psycopg2
 import pytest
 
 from precog import reporting_timezone
-from precog.dbt_runner import MANIFEST_PATH, run_dbt
+from precog.pipeline.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
 from tests.helpers import (
     COMPONENTS,

@@ -13,7 +13,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
-from precog.dbt_runner import run_dbt
+from precog.pipeline.dbt_runner import run_dbt
 
 LOADED = "2025-01-05 00:00:00+00"  # loaded_at of every row unless a case needs another
 NOW = "now"  # a timestamptz literal: the inserting transaction's start, as a loader stamps it

@@ -18,7 +18,7 @@ from orchestration.defs.checks.run_failures import run_failure_report
 from orchestration.defs.dbt.assets import dbt_models
 from orchestration.defs.resources import WarehouseResource
 from precog import PROJECT_ROOT
-from precog.dbt_runner import MANIFEST_PATH, prepare_manifest
+from precog.pipeline.dbt_runner import MANIFEST_PATH, prepare_manifest
 from precog.warehouse import database
 
 

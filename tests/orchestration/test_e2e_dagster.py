@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from precog import PROJECT_ROOT, reporting_timezone
-from precog.dbt_runner import dbt_env
+from precog.pipeline.dbt_runner import dbt_env
 from precog.warehouse import database
 from tests.helpers import precog
 

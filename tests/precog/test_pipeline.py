@@ -6,8 +6,8 @@ from __future__ import annotations
 import dagster as dg
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
-from precog.dbt_runner import run_dbt
-from precog.pipeline import dagster_instance, repository_label
+from precog.pipeline.dbt_runner import run_dbt
+from precog.pipeline.in_process import dagster_instance, repository_label
 from tests.helpers import precog
 
 

@@ -9,7 +9,7 @@ import subprocess
 from datetime import UTC, datetime
 
 from precog import simulator
-from precog.dbt_runner import dbt_env, run_dbt
+from precog.pipeline.dbt_runner import dbt_env, run_dbt
 from tests.helpers import (
     assert_equals_a_full_refresh,
     assert_levels_equal_direct_computation,

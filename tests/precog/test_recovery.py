@@ -20,7 +20,7 @@ import pytest
 from dagster._core.launcher import WorkerStatus
 
 from orchestration import run_health
-from precog.dbt_runner import dbt_env
+from precog.pipeline.dbt_runner import dbt_env
 from precog.warehouse import database, embedded
 from tests.helpers import (
     RUN_TIMEOUT,

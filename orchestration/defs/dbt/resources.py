@@ -8,7 +8,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from dagster_dbt.dbt_project import using_dagster_dev
 from packaging import version
 
-from precog.dbt_runner import (
+from precog.pipeline.dbt_runner import (
     DBT_EXECUTABLE,
     DBT_PROFILES_DIR,
     DBT_PROJECT_DIR,

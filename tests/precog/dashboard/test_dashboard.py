@@ -19,7 +19,7 @@ from precog import PROJECT_ROOT
 from precog.bench import served
 from precog.bench.measure import fill_ab_test_results
 from precog.bench.served import CHROMIUM, DashboardServer, launch_chromium
-from precog.dbt_runner import MANIFEST_PATH, run_dbt
+from precog.pipeline.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
 from tests.helpers import create_database, drop_databases, module_database, precog
 

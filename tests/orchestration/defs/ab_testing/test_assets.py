@@ -10,7 +10,7 @@ import dagster as dg
 from orchestration.defs.ab_testing.assets import ab_test_results
 from orchestration.defs.resources import WarehouseResource
 from precog import simulator
-from precog.dbt_runner import run_dbt
+from precog.pipeline.dbt_runner import run_dbt
 
 PRIMARY = [("win_rate", "delta_z"), ("pnl_per_trade", "delta_z"), ("pnl_per_market", "welch_t")]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from precog import PROJECT_ROOT, reporting_timezone
-from precog.dbt_runner import prepare_manifest
+from precog.pipeline.dbt_runner import prepare_manifest
 from precog.warehouse import bookkeeping, database, embedded
 
 if TYPE_CHECKING:  # Dagster is imported only by a run that runs: a skip costs no imports

@@ -16,7 +16,7 @@ from precog.warehouse.database import Warehouse
 DBT_PROJECT_DIR = PROJECT_ROOT
 DBT_PROFILES_DIR = PROJECT_ROOT / "profiles"
 # The dbt of this environment, whether or not its bin directory is on PATH, started through
-# `precog-dbt` (precog/dbt_child.py) so that it dies with the process that started it.
+# `precog-dbt` (precog/pipeline/dbt_child.py) so that it dies with the process that started it.
 DBT = str(Path(sys.executable).with_name("dbt"))
 DBT_EXECUTABLE = shutil.which("precog-dbt", path=str(Path(sys.executable).parent)) or DBT
 # What `dbt parse` writes and the Dagster definitions load.
