@@ -25,8 +25,9 @@
     )
 {%- endmacro %}
 
-{#- The change log capture `model` has processed through, read when the model runs (none at
-    parse time, or before its first build). By name, not source(): every model and test reading
+{#- The watermark `model` recorded in precog_meta.build_watermarks (the change log capture it
+    has processed through; for the quarantine, the complete_before of its previous build), read
+    when the model runs (none at parse time, or before its first build). By name, not source(): every model and test reading
     it would otherwise depend on the source; the live views, which read it when queried, use
     source('precog_meta', 'build_watermarks'). -#}
 {% macro build_watermark(model) -%}

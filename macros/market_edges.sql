@@ -2,7 +2,8 @@
     each market not settled yet (open or closed to trading), beside the market's current quotes,
     volume and status, and the desk's win rate on the market's type (closing trades won over
     closing trades, summed over `trade_counts`: rows with market_type, closed_trades and
-    winning_trades, such as the hourly level, which this hourly mart runs after). One row per (market_id, model_id) with a current edge. -#}
+    winning_trades, such as the hourly level, which this hourly mart runs after). One row per
+    (market_id, model_id) with a current edge. -#}
 {% macro market_edges(trade_counts) -%}
     with
 

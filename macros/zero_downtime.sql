@@ -2,11 +2,12 @@
     and swaps them in one transaction, so a reader sees the old relation or the new one, whole.
     After the swap's commit it drops the old one with CASCADE, which would also drop every view
     reading it (views bind to relations, not names): marts.performance_tracking after a
-    --full-refresh of a level, views over staging after each hourly run. So before the old relation goes, each view reading
-    it is re-pointed at its replacement (CREATE OR REPLACE VIEW keeps the view, its grants and
-    the views over it). A view whose columns no longer fit is left to the cascade, and dbt
-    rebuilds it later in the run if it is selected. dbt's relation cache has already dropped the
-    views with the old relation; those still there are put back. -#}
+    --full-refresh of a level, views over staging after each hourly run. So before the old
+    relation goes, each view reading it is re-pointed at its replacement (CREATE OR REPLACE
+    VIEW keeps the view, its grants and the views over it). A view whose columns no longer fit
+    is left to the cascade, and dbt rebuilds it later in the run if it is selected. dbt's
+    relation cache has already dropped the views with the old relation; those still there are
+    put back. -#}
 
 {#- Every view reading `relation`, directly or through other views: (schema, name). -#}
 {% macro dependent_views_sql(relation) -%}
@@ -45,10 +46,10 @@
     nothing else), then the direct ones are re-pointed. A reader of one of them then waits at
     the first view it needs, holding none. A lock not granted in time (a reader in flight, or
     one whose query names two views) gives back every lock of the attempt (its subtransaction
-    rolls back) and the attempt starts again, so no reader waits on it for deadlock_timeout
-    (1 s), where a deadlock would be detected and the reader be its victim. The time grows from
-    100 ms to 800 ms, so readers whose queries take longer leave a gap too. It never waits in
-    line: after an hour of attempts the model fails, and says why. -#}
+    rolls back) and the attempt starts again, so a reader rarely waits on it as long as
+    deadlock_timeout (1 s), where a deadlock would be detected and the reader be its victim. Each
+    lock's wait grows from 100 ms to 800 ms, so readers whose queries take longer leave a gap.
+    It never waits in line: after an hour of attempts the model fails, and says why. -#}
 {% macro repoint_dependent_views_and_drop(backup) -%}
 {%- set replacement = backup.identifier[:-('__dbt_backup' | length)] -%}
 do $repoint$
@@ -61,8 +62,9 @@ begin
     loop
         begin
             if attempts >= 4500 then
-                raise exception 'readers kept the views over % busy for an hour: none could be'
-                    ' re-pointed; % keeps its previous build', '{{ replacement }}', '{{ replacement }}';
+                raise exception 'readers kept the views over % busy for an hour: they still'
+                    ' read its previous build (%, kept)',
+                    '{{ replacement }}', '{{ backup.identifier }}';
             end if;
             perform set_config('lock_timeout', least(100 * (attempts + 1), 800) || 'ms', true);
             for dependent in
@@ -71,6 +73,7 @@ begin
                     from pg_depend
                     inner join pg_rewrite on pg_rewrite.oid = pg_depend.objid
                     where pg_depend.classid = 'pg_rewrite'::regclass
+                        and pg_depend.refclassid = 'pg_class'::regclass
                         and pg_rewrite.ev_class <> pg_depend.refobjid
                 ),
                 dependents (view_oid, depth) as (
@@ -86,6 +89,8 @@ begin
                 from dependents
                 inner join pg_class as views on views.oid = dependents.view_oid
                 inner join pg_namespace as namespaces on namespaces.oid = views.relnamespace
+                -- plain views this role may alter (others are left to their owners, unlocked)
+                where views.relkind = 'v' and pg_has_role(views.relowner, 'USAGE')
                 group by 1, 2, 3
                 order by depth desc, 1, 2
             loop

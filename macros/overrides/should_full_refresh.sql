@@ -10,7 +10,9 @@
     {%- if asked is none -%}
         {%- set asked = flags.FULL_REFRESH -%}
     {%- endif -%}
-    {%- if not asked -%}
+    {#- the guard: only where increments would be built (not `dbt compile` or docs), and not
+        against a model's own `full_refresh: false` -#}
+    {%- if not asked and config.get('full_refresh') is none and flags.WHICH in ('run', 'build') -%}
         {%- set owed = full_refresh_owed() -%}
         {%- if owed is not none -%}
             {%- do exceptions.raise_compiler_error(

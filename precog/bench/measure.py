@@ -211,7 +211,7 @@ class LiveView:
     landed_now: int  # exits of one contract executed now
     pending_trades: int  # trades landed since the last capture, which the view reprices
     pending_positions: int
-    materialized_today: int  # today's trades in intermediate.int_trade_pnl
+    materialized_today: int  # today's trades as the last run built them (the live view then)
     live_today: int  # today's trades in marts.live_pnl_today
     on_demand_today: int  # today's valid trades computed from the staging views
     same_as_on_demand: bool  # the view's totals for today equal the on-demand answer's
@@ -319,7 +319,7 @@ def compile_analyses(target: database.Warehouse, target_path: Path) -> dict[str,
 
 def outcomes_on_demand(analyses: dict[str, str]) -> str:
     """The asset's query of intermediate.int_ab_market_outcomes, reading the on-demand answer
-    (analyses/on_demand/ab_market_outcomes.sql) instead of the table."""
+    (analyses/on_demand/on_demand_ab_market_outcomes.sql) instead of the table."""
     on_demand = analyses[ON_DEMAND + "ab_market_outcomes"]
     table = ".".join(ab_io.OUTCOMES)
     return ab_io.OUTCOMES_SQL.replace(table, f"({on_demand}) as {ab_io.OUTCOMES[1]}")

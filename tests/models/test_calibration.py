@@ -581,16 +581,28 @@ def test_a_second_version_builds_beside_the_first(warehouse, cursor, tmp_path):
             (project / part).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(source, project / part)
     marts = project / "models" / "marts" / "calibration"
-    v1 = (marts / "model_calibration_metrics_v1.sql").read_text()
-    v2 = v1.replace(
-        "        metrics.n_forecasts,\n",
-        "        metrics.n_forecasts,\n        metrics.outcomes::bigint as n_outcomes_yes,\n",
-    ).replace(
-        "        n_forecasts,\n        round(",
-        "        n_forecasts,\n        outcomes,\n        round(",
+    # The model's file and the macro holding its body, each copied under v2; the copy changed.
+    v1_model = (marts / "model_calibration_metrics_v1.sql").read_text()
+    (marts / "model_calibration_metrics_v2.sql").write_text(
+        v1_model.replace("calibration_metrics_v1(", "calibration_metrics_v2(")
     )
-    assert v2.count("n_outcomes_yes") == 1 and v2.count("        outcomes,\n") == 1
-    (marts / "model_calibration_metrics_v2.sql").write_text(v2)
+    macros = (project / "macros" / "calibration_models.sql").read_text()
+    start = macros.index("{% macro calibration_metrics_v1(")
+    v1 = macros[start : macros.index("{%- endmacro %}", start) + len("{%- endmacro %}")]
+    v2 = (
+        v1.replace("calibration_metrics_v1(", "calibration_metrics_v2(")
+        .replace(
+            "            metrics.n_forecasts,\n",
+            "            metrics.n_forecasts,\n"
+            "            metrics.outcomes::bigint as n_outcomes_yes,\n",
+        )
+        .replace(
+            "            n_forecasts,\n            round(",
+            "            n_forecasts,\n            outcomes,\n            round(",
+        )
+    )
+    assert v2.count("n_outcomes_yes") == 1 and v2.count("            outcomes,\n") == 1
+    (project / "macros" / "calibration_metrics_v2.sql").write_text(v2 + "\n")
     properties = (marts / "_calibration__models.yml").read_text()
     v1_entry = (
         "    versions:\n      - v: 1\n        config:\n          alias: model_calibration_metrics\n"

@@ -92,7 +92,7 @@ def test_checks_are_on_the_right_assets_and_jobs(defs):
     for key, _ in suites:
         assert not specs[(key, "great_expectations")].blocking
 
-    # Freshness: the raw sources _sources.yml gives a freshness, and the hourly level.
+    # Freshness: the sources given one (raw's, the A/B results), and the hourly level.
     fresh = {key for key, name in specs if name == "freshness"}
     assert fresh == {
         *(
@@ -100,6 +100,7 @@ def test_checks_are_on_the_right_assets_and_jobs(defs):
             for table in ("markets", "positions", "trades", "edges", "model_predictions")
         ),
         "raw/ab_test_assignments",
+        "marts/ab_test_results",
         "intermediate/int_pnl_hourly",
     }
 

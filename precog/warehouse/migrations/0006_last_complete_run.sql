@@ -1,5 +1,5 @@
 -- What the last successful `precog run` had processed, so that a run with nothing new is skipped
--- (precog/pipeline.py): every raw row that landed before complete_before, the raw tables'
+-- (precog/pipeline/in_process.py): every raw row that landed before complete_before, the raw tables'
 -- files (a truncate or a reload gives a table a new one), and the project as it was (models,
 -- macros, Python, reporting time zone).
 create table if not exists precog_meta.last_complete_run (
