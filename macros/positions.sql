@@ -107,3 +107,31 @@
     left join {{ ref('stg_probability_models') }} as models
         on models.model_id = open_positions.model_id
 {%- endmacro %}
+
+{#- The position table's rows (position_table) of the positions in `positions` (a relation of
+    position_id), each priced whole from its trades: trade P&L, totals, the open ones priced at
+    the mid. The live view reprices its pending positions so; the bench's on-demand answer, the
+    held ones. A whole query (its own WITH), for a CTE. -#}
+{% macro repriced_position_table(positions) -%}
+    with
+
+    repriced_trades as (
+
+        {{ trade_pnl(positions) }}
+
+    ),
+
+    repriced_positions as (
+
+        {{ position_totals('repriced_trades') }}
+
+    ),
+
+    repriced_open_positions as (
+
+        {{ priced_open_positions('repriced_positions') }}
+
+    )
+
+    {{ position_table('repriced_open_positions') }}
+{%- endmacro %}

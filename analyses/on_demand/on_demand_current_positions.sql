@@ -1,8 +1,7 @@
 {#- On demand (precog bench): analyses/current_positions.sql computed at query time, nothing
     materialized. The candidates are the positions whose current raw row is open or monitoring
-    (raw.positions serves as the index); their trades are priced through the staging views by
-    the one trade P&L definition, and the position table built by the live view's macros
-    (macros/positions.sql). -#}
+    (raw.positions serves as the index), repriced whole through the staging views as the live
+    view reprices its pending ones (macros/positions.sql, repriced_position_table). -#}
 with
 
 candidate_positions as materialized (
@@ -13,27 +12,9 @@ candidate_positions as materialized (
 
 ),
 
-priced_trades as materialized (
-
-    {{ trade_pnl('candidate_positions') }}
-
-),
-
-position_rows as (
-
-    {{ position_totals('priced_trades') }}
-
-),
-
-open_positions as (
-
-    {{ priced_open_positions('position_rows') }}
-
-),
-
 position_table as (
 
-    {{ position_table('open_positions') }}
+    {{ repriced_position_table('candidate_positions') }}
 
 )
 

@@ -12,27 +12,9 @@ pending_positions as (
 
 ),
 
-repriced_trades as (
-
-    {{ trade_pnl('pending_positions') }}
-
-),
-
-repriced_positions as (
-
-    {{ position_totals('repriced_trades') }}
-
-),
-
-repriced_open_positions as (
-
-    {{ priced_open_positions('repriced_positions') }}
-
-),
-
 repriced_table as (
 
-    {{ position_table('repriced_open_positions') }}
+    {{ repriced_position_table('pending_positions') }}
 
 )
 
