@@ -7,7 +7,12 @@ BIN := $(VENV)/bin
 
 # The main job on the embedded default: start the warehouse, simulate a desk (kept if one is
 # there already), run the pipeline (a second demo finds nothing new and does nothing).
+# The demo desk goes live with its first run: its first day (.env, read by precog, dagster and
+# dg) is two days back, so a whole day has ended in any reporting zone and the daily job has a
+# window; the first run marks every window since as done.
 demo: $(VENV)/.installed
+	@grep -qs '^PRECOG_PARTITIONS_START=' .env || \
+		echo "PRECOG_PARTITIONS_START=$$(date -u -d '2 days ago' +%F)" >> .env
 	$(BIN)/precog db start
 	$(BIN)/precog simulate --trades 20000 --seed 3 --if-empty
 	$(BIN)/precog run

@@ -10,6 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import dotenv
+
+from precog import PROJECT_ROOT, reporting_timezone
 from precog.pipeline.summary import summary
 from precog.warehouse import database, embedded
 
@@ -53,6 +56,20 @@ def _check_settings() -> None:
                 f"PRECOG_REPORTING_TIMEZONE={zone!r} is not a time zone: give an IANA name"
                 " such as America/New_York, or unset it for UTC"
             ) from error
+    start = os.environ.get("PRECOG_PARTITIONS_START")
+    if start:
+        try:
+            first_day = datetime.strptime(start, "%Y-%m-%d").date()
+        except ValueError as error:
+            raise CommandError(
+                f"PRECOG_PARTITIONS_START={start!r} is not a day: give the desk's first day as"
+                " YYYY-MM-DD, or unset it for 2026-01-01"
+            ) from error
+        if first_day >= datetime.now(ZoneInfo(reporting_timezone())).date():
+            raise CommandError(
+                f"PRECOG_PARTITIONS_START={start!r} is not before today: the daily job has no"
+                " finished day to run for; give an earlier day"
+            )
 
 
 # --- precog db ----------------------------------------------------------------------------
@@ -350,6 +367,8 @@ def _add_dashboard(commands) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The project's settings file, as Dagster's and dg's commands read it; the environment wins.
+    dotenv.load_dotenv(PROJECT_ROOT / ".env", override=False)
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # said by the command's own parser, with its own usage

@@ -3,8 +3,10 @@ embedded default), in databases created for the test session and dropped after i
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,6 +15,10 @@ from precog.warehouse import database, embedded
 from tests.helpers import create_database, drop_databases
 
 SERVER_WAS_RUNNING = pytest.StashKey[bool]()
+
+# The desks the tests simulate go live as a demo desk does (Makefile): two days back by the
+# clock of the test (a fake one under make test-clock), before the definitions are imported.
+os.environ["PRECOG_PARTITIONS_START"] = f"{datetime.now(UTC) - timedelta(days=2):%Y-%m-%d}"
 
 
 def pytest_configure(config: pytest.Config) -> None:

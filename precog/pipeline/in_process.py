@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -100,6 +101,9 @@ def dagster_instance(target: database.Warehouse) -> dg.DagsterInstance:
     # stores opens a new one (about 5,600 connections and 14 s of a run at 2k trades). No
     # statement timeout: a run's writes wait on its own locks only.
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
+    # A run over a range of partitions stores a materialization per partition and asset: in
+    # batches, as Dagster's single-run backfills can (a week of hourly windows: 4,000 events).
+    os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", "1000")
     return instance
 
 
@@ -157,17 +161,24 @@ def repository_label() -> str:
 def run_job(
     definitions, name: str, full_refresh: bool, validate_everything: bool, level: str, instance
 ):
-    """One job, in process, catching up on everything that landed since its previous run."""
-    from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
+    """One job, in process, catching up on everything that landed since its previous run, over
+    the partitions since that run's: they show as done in the UI."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+        REPOSITORY_LABEL_TAG,
+    )
 
     from orchestration import run_health
     from orchestration.defs.dbt.partitions import (
         CATCH_UP_TAG,
         FULL_REFRESH_TAG,
         VALIDATE_EVERYTHING_TAG,
+        catch_up_range,
     )
 
     job = definitions.resolve_job_def(name)
+    first, last = catch_up_range(job.partitions_def, previous_end(instance, job))
     # What the run processes is its tags' business (RunScope): every step of the job reads
     # them, the dbt steps and the suites alike.
     scope = {
@@ -179,7 +190,29 @@ def run_job(
         # Info and up on the console: a run's debug events are hundreds of lines.
         run_config={"loggers": {"console": {"config": {"log_level": level}}}},
         instance=instance,
-        partition_key=job.partitions_def.get_last_partition_key(),
-        tags={**run_health.worker_tags(), **scope, REPOSITORY_LABEL_TAG: repository_label()},
+        tags={
+            **run_health.worker_tags(),
+            **scope,
+            REPOSITORY_LABEL_TAG: repository_label(),
+            ASSET_PARTITION_RANGE_START_TAG: first,
+            ASSET_PARTITION_RANGE_END_TAG: last,
+        },
         raise_on_error=False,
     )
+
+
+def previous_end(instance, job) -> datetime | None:
+    """The end of the last partition the job's last successful run covered (a schedule's one
+    partition, or a range), if it is still one of the job's."""
+    import dagster as dg
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, PARTITION_NAME_TAG
+
+    runs = instance.get_runs(
+        dg.RunsFilter(job_name=job.name, statuses=[dg.DagsterRunStatus.SUCCESS]), limit=1
+    )
+    if not runs:
+        return None
+    key = runs[0].tags.get(ASSET_PARTITION_RANGE_END_TAG) or runs[0].tags.get(PARTITION_NAME_TAG)
+    if key is None or not job.partitions_def.has_partition_key(key):
+        return None
+    return job.partitions_def.time_window_for_partition_key(key).end

@@ -46,6 +46,20 @@ def test_a_bad_reporting_time_zone_is_named_before_the_run_starts():
     )
 
 
+@pytest.mark.parametrize(
+    ("start", "said"),
+    [
+        ("1 Nov 2026", "is not a day: give the desk's first day as YYYY-MM-DD"),
+        ("2999-01-01", "is not before today: the daily job has no finished day to run for"),
+    ],
+)
+def test_a_bad_first_day_is_named_before_the_run_starts(start, said):
+    code, stderr = precog_fails("run", PRECOG_PARTITIONS_START=start)
+    assert code == 1
+    assert stderr.startswith(f"precog: error: PRECOG_PARTITIONS_START={start!r} "), stderr
+    assert said in stderr, stderr
+
+
 def test_a_directory_to_import_is_called_a_directory(tmp_path):
     code, stderr = precog_fails("import-trades", str(tmp_path))
     assert (code, stderr.strip()) == (

@@ -11,26 +11,23 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from precog import reporting_timezone
-
-# The first landing window the pipeline schedules; rows that landed earlier are history, built
-# by the first run of every model whatever its window.
-PARTITIONS_START = "2026-01-01"
-
+from precog import partitions_start, reporting_timezone
 
 # Both in the reporting zone: Dagster maps hourly onto daily partitions of the same zone only
 # (the daily job's assets depend on the hourly ones). A repeated hour at the end of daylight
 # saving time has a key of its own ("2025-11-02-01:00-0500"); a half-hour zone's hours start
 # at :30 UTC. A partition is a landing window either way, whatever the zone.
+# They begin on the desk's first day (PRECOG_PARTITIONS_START): rows that landed earlier are
+# history, built by the first run of every model whatever its window.
 hourly_partitions = dg.HourlyPartitionsDefinition(
-    start_date=f"{PARTITIONS_START}-00:00", timezone=reporting_timezone()
+    start_date=f"{partitions_start()}-00:00", timezone=reporting_timezone()
 )
 daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=PARTITIONS_START, timezone=reporting_timezone()
+    start_date=partitions_start(), timezone=reporting_timezone()
 )
 # By the meta `partitioning` of the dbt models (dbt_project.yml). Every model is in one of the
 # two jobs: views over every level are built with the daily job, in its dbt invocation (an
@@ -40,6 +37,31 @@ PARTITIONS: dict[str, dg.PartitionsDefinition] = {
     "hourly": hourly_partitions,
     "daily": daily_partitions,
 }
+
+
+# A catch-up run marks as done the windows it covered, a week of them at most: each window costs
+# an event per asset (about 2 ms), and a desk whose first day is long past would pay minutes
+# for its first run. Older windows a catch-up covered stay unmarked; a backfill marks them.
+CATCH_UP_MARKS_AT_MOST = timedelta(days=7)
+
+
+def catch_up_range(
+    partitions: dg.TimeWindowPartitionsDefinition, previous_end: datetime | None
+) -> tuple[str, str]:
+    """The partitions a catch-up run covers: every window since the previous run's (it processes
+    all that landed since), to the last finished one; the last again when none finished since."""
+    last = partitions.get_last_partition_key()
+    if last is None:
+        raise ValueError(
+            f"the partitions begin on {partitions.start:%Y-%m-%d} (PRECOG_PARTITIONS_START) and"
+            " none has ended yet: nothing to run for"
+        )
+    end = partitions.time_window_for_partition_key(last).end
+    start = max(end - CATCH_UP_MARKS_AT_MOST, partitions.start)
+    if previous_end is not None:
+        start = max(start, previous_end)
+    keys = partitions.get_partition_keys_in_time_window(dg.TimeWindow(start, end))
+    return (keys[0], keys[-1]) if keys else (last, last)
 
 
 def landing_window_vars(start: datetime, end: datetime) -> dict[str, str]:

@@ -10,6 +10,7 @@ import pytest
 
 from orchestration.defs.dbt.partitions import (
     RunScope,
+    catch_up_range,
     dbt_build_args,
     hourly_partitions,
     landing_window_vars,
@@ -68,6 +69,26 @@ def test_the_repeated_hour_at_the_end_of_dst_is_a_window_of_its_own():
     for v in variables:
         begin, end = (datetime.fromisoformat(v[k]) for k in ("loaded_from", "loaded_to"))
         assert end.astimezone(UTC) - begin.astimezone(UTC) == timedelta(hours=1)
+
+
+def test_a_catch_up_covers_the_windows_since_the_previous_run_a_week_at_most():
+    # Windows ending by 2026-10-30 12:00 UTC: the last finished one is 11:00-12:00.
+    partitions = dg.HourlyPartitionsDefinition(
+        start_date="2026-10-01-00:00", end_date="2026-10-30-12:00", timezone="UTC"
+    )
+    previous = datetime(2026, 10, 30, 7, tzinfo=UTC)  # the end of the previous run's last window
+    assert catch_up_range(partitions, previous) == ("2026-10-30-07:00", "2026-10-30-11:00")
+    assert catch_up_range(partitions, None) == ("2026-10-23-12:00", "2026-10-30-11:00")
+    # Nothing finished since the previous run: its last window again.
+    assert catch_up_range(partitions, datetime(2026, 10, 30, 12, tzinfo=UTC)) == (
+        "2026-10-30-11:00",
+        "2026-10-30-11:00",
+    )
+    daily = dg.DailyPartitionsDefinition(start_date="2026-10-28", end_date="2026-10-30")
+    assert catch_up_range(daily, None) == ("2026-10-28", "2026-10-29")
+    not_yet = dg.DailyPartitionsDefinition(start_date="2026-10-30", end_date="2026-10-30")
+    with pytest.raises(ValueError, match="PRECOG_PARTITIONS_START"):
+        catch_up_range(not_yet, None)
 
 
 def test_a_backfill_range_is_one_window():
