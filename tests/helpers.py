@@ -10,13 +10,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
 
+from precog import PROJECT_ROOT
 from precog.pipeline.dbt_runner import dbt_env, run_dbt
 from precog.warehouse import database
 
@@ -46,6 +47,37 @@ COMPONENTS = [
     "profit_factor",
     "max_drawdown",
 ]
+
+
+def published_scales(cursor, relation: str) -> dict[str, int]:
+    """The scale its contract publishes each numeric column of a mart at (numeric(p, s))."""
+    schema, name = relation.split(".")
+    cursor.execute(
+        "select column_name, numeric_scale from information_schema.columns"
+        " where table_schema = %s and table_name = %s and data_type = 'numeric'",
+        (schema, name),
+    )
+    return dict(cursor.fetchall())
+
+
+def at_scale(value: Decimal | None, scale: int) -> Decimal | None:
+    """An exact value as a mart publishes it: rounded half away from zero, as PostgreSQL does."""
+    return (
+        None if value is None else Decimal(value).quantize(Decimal(1).scaleb(-scale), ROUND_HALF_UP)
+    )
+
+
+def published(row: dict, scales: dict[str, int]) -> dict:
+    """An exact row as a mart with these scales publishes it."""
+    return {c: at_scale(v, scales[c]) if c in scales else v for c, v in row.items()}
+
+
+def unrounded_sql(target: database.Warehouse, body: str, target_path: Path) -> str:
+    """A model's body (the Jinja of its .sql file) compiled on its own, without the contract that
+    publishes it at its scales: the exact figures the exactness tests compare."""
+    result = run_dbt(["compile", "--quiet", "--inline", body], target, target_path)
+    assert result.returncode == 0, result.stdout[-3000:]
+    return result.stdout
 
 
 def build(target, tmp_path: Path, *extra: str) -> None:
@@ -165,12 +197,19 @@ def expected_period_end(grain: str, start: datetime, zone: str) -> datetime:
     return datetime.combine(following, datetime.min.time(), ZoneInfo(zone))
 
 
-def assert_levels_equal_direct_computation(cursor, zone: str) -> None:
+def assert_levels_equal_direct_computation(
+    cursor, zone: str, target: database.Warehouse, target_path: Path
+) -> str:
+    """Every level, exact (performance_tracking's body compiled without its contract), equals
+    the direct computation; the mart publishes those rows at its scales. Returns the exact SQL."""
+    model = PROJECT_ROOT / "models" / "marts" / "performance_tracking.sql"
+    exact_sql = unrounded_sql(target, model.read_text(), target_path)
+    scales = published_scales(cursor, "marts.performance_tracking")
     for level, grain in LEVELS.items():
-        mart = rows_by_key(
-            cursor,
-            f"select * from marts.performance_tracking where aggregation_level = '{level}'",
-        )
+        where = f"where aggregation_level = '{level}'"
+        mart = rows_by_key(cursor, f"select * from ({exact_sql}) as exact {where}")
+        rows = rows_by_key(cursor, f"select * from marts.performance_tracking {where}")
+        assert rows == {key: published(row, scales) for key, row in mart.items()}, level
         direct = rows_by_key(cursor, direct_sql(grain, zone))
         assert mart.keys() == direct.keys(), level
         assert mart, level
@@ -188,6 +227,7 @@ def assert_levels_equal_direct_computation(cursor, zone: str) -> None:
                 assert row["period_start"] is None and row["period_end"] is None
             else:
                 assert row["period_end"] == expected_period_end(grain, row["period_start"], zone)
+    return exact_sql
 
 
 def snapshot(cursor) -> list[tuple]:

@@ -30,13 +30,17 @@ on_demand_components as (
 
 bins as (
 
-    {{ calibration_bins_v1('on_demand_components') }}
+    {{ published(
+        contract_columns('model_calibration_bins'), calibration_bins_v1('on_demand_components')
+    ) }}
 
 ),
 
 all_time_accuracy as (
 
-    select * from ({{ calibration_metrics_v1('on_demand_components') }}) as metrics
+    select * from ({{ published(
+        contract_columns('model_calibration_metrics'), calibration_metrics_v1('on_demand_components')
+    ) }}) as metrics
     where calibration_window = 'all_time'
 
 )

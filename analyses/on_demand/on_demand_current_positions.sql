@@ -14,7 +14,9 @@ candidate_positions as materialized (
 
 position_table as (
 
-    {{ repriced_position_table('candidate_positions') }}
+    {{ published(
+        contract_columns('live_current_positions'), repriced_position_table('candidate_positions')
+    ) }}
 
 )
 

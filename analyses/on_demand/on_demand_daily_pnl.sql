@@ -34,7 +34,7 @@ days as (
 
     select
         (period_start at time zone {{ reporting_timezone() }})::date as pnl_date,
-        sum(net_pnl) as net_pnl,
+        sum({{ published_value('mv_daily_pnl', 'net_pnl') }}) as net_pnl,
         sum(total_trades) as total_trades,
         sum(closed_trades) as closed_trades,
         sum(winning_trades) as winning_trades,

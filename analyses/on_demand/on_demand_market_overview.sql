@@ -18,7 +18,7 @@ trade_counts as (
 
 market_edges as (
 
-    {{ market_edges('trade_counts') }}
+    {{ published(contract_columns('mv_market_edges'), market_edges('trade_counts')) }}
 
 )
 

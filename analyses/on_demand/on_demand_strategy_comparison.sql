@@ -35,7 +35,7 @@ strategy_trades as (
 
 performance as (
 
-    {{ strategy_performance('strategy_trades') }}
+    {{ published(contract_columns('mv_strategy_performance'), strategy_performance('strategy_trades')) }}
 
 ),
 

@@ -37,5 +37,5 @@ select
     coalesce(sum(total_trades), 0) as total_trades,
     coalesce(sum(closed_trades), 0) as closed_trades,
     coalesce(sum(winning_trades), 0) as winning_trades,
-    coalesce(sum(net_pnl), 0) as net_pnl
+    coalesce(sum({{ published_value('live_pnl_today', 'net_pnl') }}), 0) as net_pnl
 from today

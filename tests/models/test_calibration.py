@@ -27,6 +27,7 @@ from sklearn.metrics import brier_score_loss, log_loss
 
 from precog import simulator
 from precog.pipeline.dbt_runner import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_env, run_dbt
+from tests.helpers import at_scale, published, published_scales, unrounded_sql
 
 BINS = 10
 TOLERANCE = 1e-9
@@ -173,13 +174,34 @@ def assert_close(actual, expected, what) -> None:
         )
 
 
-def assert_calibration_marts_match_oracles(cursor) -> dict[tuple, dict]:
-    """Every row of the calibration marts against the oracles on the forecasts from raw."""
+def exact_rows(cursor, warehouse, tmp_path: Path, mart: str, macro: str, key: tuple) -> dict:
+    """The exact rows of a calibration mart (the macro that is its body, compiled without the
+    contract), by key, once the mart is found to publish each rounded at its contract's scales."""
+    body = f"{{{{ {macro}(ref('int_calibration_components')) }}}}"
+    sql = unrounded_sql(warehouse, body, tmp_path / "unrounded")
+    exact = {tuple(row[k] for k in key): row for row in fetch(cursor, sql)}
+    mart_rows = fetch(cursor, f"select * from {mart}")
+    published_rows = {tuple(row[k] for k in key): row for row in mart_rows}
+    scales = published_scales(cursor, mart)
+    assert published_rows.keys() == exact.keys()
+    for k, row in published_rows.items():
+        assert row == published(exact[k], scales), k
+    return exact
+
+
+def assert_calibration_marts_match_oracles(cursor, warehouse, tmp_path) -> dict[tuple, dict]:
+    """Every row of the calibration marts, exact, against the oracles on the forecasts from raw
+    (and the marts publish those rows at their scales)."""
     expected = {key: oracle(rows) for key, rows in groups(*forecasts_from_raw(cursor)).items()}
-    metrics = {
-        (row["model_id"], row["league"], row["calibration_window"]): row
-        for row in fetch(cursor, "select * from marts.model_calibration_metrics")
-    }
+    window = ("model_id", "league", "calibration_window")
+    metrics = exact_rows(
+        cursor,
+        warehouse,
+        tmp_path,
+        "marts.model_calibration_metrics",
+        "calibration_metrics_v1",
+        window,
+    )
     assert metrics.keys() == expected.keys()
     for key, row in metrics.items():
         truth = expected[key]
@@ -209,7 +231,9 @@ def assert_calibration_marts_match_oracles(cursor) -> dict[tuple, dict]:
             assert row["spiegelhalter_p"] == pytest.approx(truth["spiegelhalter_p"], rel=1e-9)
 
     bins = defaultdict(dict)
-    for row in fetch(cursor, "select * from marts.model_calibration_bins"):
+    key = (*window, "bin")
+    mart, macro = "marts.model_calibration_bins", "calibration_bins_v1"
+    for row in exact_rows(cursor, warehouse, tmp_path, mart, macro, key).values():
         bins[row["model_id"], row["league"], row["calibration_window"]][row["bin"]] = row
     assert bins.keys() == expected.keys()
     for key, rows in bins.items():
@@ -233,18 +257,28 @@ def assert_accuracy_mart_reads_the_metrics(cursor, metrics: dict[tuple, dict]) -
         for row in fetch(cursor, "select * from marts.mv_model_accuracy")
     }
     assert accuracy.keys() == {(m, league) for m, league, w in metrics if w == "all_time"}
+    scales = published_scales(cursor, "marts.mv_model_accuracy")
     for (model, league), row in accuracy.items():
         all_time, recent = (
             metrics[model, league, "all_time"],
             metrics.get((model, league, "last_30d")),
         )
         for column in ("n_forecasts", "brier_score", "log_loss", "ece", "spiegelhalter_p"):
-            assert row[column] == all_time[column]
+            exact = all_time[column]
+            assert row[column] == (at_scale(exact, scales[column]) if column in scales else exact)
         assert row["last_30d_n_forecasts"] == (recent["n_forecasts"] if recent else 0)
-        assert row["last_30d_brier_score"] == (recent["brier_score"] if recent else None)
+        assert row["last_30d_brier_score"] == (
+            at_scale(recent["brier_score"], scales["brier_score"]) if recent else None
+        )
         if all_time["uncertainty"] > 0:
-            skill = 1 - all_time["brier_score"] / all_time["uncertainty"]
-            assert abs(row["brier_skill_score"] - skill) < Decimal("1e-18")
+            # From the published brier_score and uncertainty (the mart reads the metrics mart):
+            # exact for them, a few millionths from the skill of the unrounded terms.
+            skill = 1 - row["brier_score"] / at_scale(
+                all_time["uncertainty"], scales["brier_score"]
+            )
+            assert row["brier_skill_score"] == at_scale(skill, scales["brier_skill_score"])
+            exact_skill = 1 - all_time["brier_score"] / all_time["uncertainty"]
+            assert abs(row["brier_skill_score"] - exact_skill) < Decimal("0.0001")
         else:
             assert row["brier_skill_score"] is None
         rivals = [r for (m, lg), r in accuracy.items() if lg == league]
@@ -263,7 +297,7 @@ def test_simulated_desk_matches_the_oracles_and_the_models_come_out_as_designed(
         tmp_path,
         CALIBRATION_MARTS + " +model_edge_capture +model_edge_capture_bins",
     )
-    metrics = assert_calibration_marts_match_oracles(cursor)
+    metrics = assert_calibration_marts_match_oracles(cursor, warehouse, tmp_path)
     assert metrics[CALIBRATED, "ALL", "all_time"]["n_forecasts"] > 1500
     assert_accuracy_mart_reads_the_metrics(cursor, metrics)
 
@@ -368,17 +402,19 @@ def assert_edge_capture_matches_a_direct_computation(cursor) -> None:
         },
     }
     assert marts.keys() == sums.keys()
+    scales = published_scales(cursor, "marts.model_edge_capture")
     for key, row in marts.items():
         expected = sums[key]
-        assert row["edge_contracts"] == expected["contracts"], key
-        assert row["realized_pnl"] == expected["pnl"], key
+        assert row["edge_contracts"] == at_scale(expected["contracts"], scales["edge_contracts"])
+        assert row["realized_pnl"] == at_scale(expected["pnl"], scales["realized_pnl"]), key
         for column, value in (
             ("predicted_edge", expected["edge"] / expected["contracts"]),
             ("realized_edge", expected["pnl"] / expected["contracts"]),
             ("capture_ratio", expected["pnl"] / expected["edge"]),
             ("closing_line_value", expected["clv"] / expected["clv_contracts"]),
         ):
-            assert abs(row[column] - value) < Decimal("1e-15"), (key, column)
+            # The mart divides exact sums (to 40 places) and publishes at its scale.
+            assert row[column] == at_scale(value, scales[column]), (key, column)
         if len(key) == 3:
             assert row["edge_bin_lower"] == key[2] * WIDTH
 
@@ -451,7 +487,7 @@ def test_edge_cases(warehouse, cursor, tmp_path):
         output
     )
 
-    metrics = assert_calibration_marts_match_oracles(cursor)
+    metrics = assert_calibration_marts_match_oracles(cursor, warehouse, tmp_path)
     assert_accuracy_mart_reads_the_metrics(cursor, metrics)
 
     # A model version without a settled forecast has no row anywhere (models 2 and 3).

@@ -22,9 +22,11 @@ from precog.pipeline.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
 from tests.helpers import (
     COMPONENTS,
+    at_scale,
     direct_sql,
     module_database,
     precog,
+    published_scales,
 )
 
 # The desk's history ends, and its clock stands, on a fixed afternoon (UTC) with trades earlier
@@ -32,7 +34,6 @@ from tests.helpers import (
 DESK_NOW = "2026-02-01T18:00:00+00:00"
 # numeric division keeps about 20 significant digits, Python's Decimal 28: a P&L computed on
 # both sides is compared at 12 decimals, far below a cent.
-PRECISION = Decimal("1e-12")
 
 DASHBOARD_MARTS = [
     "mv_current_positions",
@@ -134,15 +135,20 @@ def test_strategy_performance_equals_a_direct_computation_from_trades(desk_curso
         " from intermediate.int_pnl_all_time group by 1, 2, 3 having count(*) > 1) as shared"
     )
     assert desk_cursor.fetchone()[0] > 0
+    # The mart publishes the exact figures at its contract's scales (rounded once, at the end).
+    scales = published_scales(desk_cursor, "marts.mv_strategy_performance")
     for key, row in mart.items():
         for column in COMPONENTS:
-            assert row[column] == direct[key][column], (key, column)
+            exact = direct[key][column]
+            published = at_scale(exact, scales[column]) if column in scales else exact
+            assert row[column] == published, (key, column)
         if direct[key]["sharpe_ratio_direct"] is None:
             assert row["sharpe_ratio"] is None, key
         else:
-            assert row["sharpe_ratio"] == pytest.approx(
-                direct[key]["sharpe_ratio_direct"], rel=Decimal("1e-12")
-            ), key
+            sharpe = direct[key]["sharpe_ratio_direct"]
+            assert abs(row["sharpe_ratio"] - sharpe) <= Decimal("0.00005") + abs(sharpe) * Decimal(
+                "1e-12"
+            )
 
 
 def test_daily_pnl_runs_each_group_over_its_days(desk_cursor):
@@ -155,15 +161,21 @@ def test_daily_pnl_runs_each_group_over_its_days(desk_cursor):
         "select count(*) from marts.performance_tracking where aggregation_level = 'daily'"
     )
     assert len(rows) == desk_cursor.fetchone()[0]
+    # Run over the exact daily figures (the daily level), published to the cent at the end.
+    desk_cursor.execute(
+        "select strategy_id, model_id, league, market_type, period_start, net_pnl"
+        " from intermediate.int_pnl_daily"
+    )
+    exact = {tuple(row[:5]): row[5] for row in desk_cursor.fetchall()}
     group, cumulative, peak = None, Decimal(0), Decimal(0)
     for row in rows:
         key = (row["strategy_id"], row["model_id"], row["league"], row["market_type"])
         if key != group:
             group, cumulative, peak = key, Decimal(0), Decimal(0)
-        cumulative += row["net_pnl"]
+        cumulative += exact[(*key, row["period_start"])]
         peak = max(peak, cumulative)
-        assert row["cumulative_pnl"] == cumulative
-        assert row["drawdown"] == peak - cumulative
+        assert row["cumulative_pnl"] == at_scale(cumulative, 2)
+        assert row["drawdown"] == at_scale(peak - cumulative, 2)
         assert row["strategy_name"] and row["model_name"]
 
 
@@ -183,9 +195,16 @@ def test_current_positions_are_the_open_ones_priced_at_the_mid(desk_cursor):
         )
         yes_bid, yes_ask, no_bid, no_ask = desk_cursor.fetchone()
         mid = (yes_bid + yes_ask) / 2 if row["side"] == "yes" else (no_bid + no_ask) / 2
-        assert row["current_price"] == mid
-        expected = (mid - row["average_entry_price"]) * row["open_quantity"]
-        assert row["unrealized_pnl"] == expected
+        desk_cursor.execute(
+            "select average_entry_price from intermediate.int_position_pnl where position_id = %s",
+            (row["position_id"],),
+        )
+        entry = desk_cursor.fetchone()[0]  # exact; published to 4 decimals
+        assert (row["current_price"], row["average_entry_price"]) == (
+            at_scale(mid, 4),
+            at_scale(entry, 4),
+        )
+        assert row["unrealized_pnl"] == at_scale((mid - entry) * row["open_quantity"], 2)
 
 
 def test_every_public_model_and_column_is_documented_and_contracted():
@@ -326,8 +345,13 @@ def test_the_live_view_shows_a_trade_as_it_lands(desk, desk_cursor):
         was = before.get(key, {"total_trades": 0, "closed_trades": 0, "net_pnl": Decimal(0)})
         assert live[key]["total_trades"] == was["total_trades"] + 1
         assert live[key]["closed_trades"] == was["closed_trades"] + 1
-        gained = live[key]["net_pnl"] - was["net_pnl"]
-        assert gained.quantize(PRECISION) == realized.quantize(PRECISION)
+        # Published to the cent: today's exact figure (the daily level) plus the exit's P&L.
+        desk_cursor.execute(
+            "select coalesce(sum(net_pnl), 0) from intermediate.int_pnl_daily"
+            " where (strategy_id, model_id, league, market_type) = %s and period_start = %s",
+            (key, live[key]["period_start"]),
+        )
+        assert live[key]["net_pnl"] == at_scale(desk_cursor.fetchone()[0] + realized, 2)
         assert {k: v for k, v in live.items() if k != key} == {
             k: v for k, v in before.items() if k != key
         }
