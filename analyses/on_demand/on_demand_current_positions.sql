@@ -20,5 +20,7 @@ position_table as (
 
 )
 
-select * from position_table
-order by opened_at desc, position_id
+select *, count(*) over () as positions_held
+from position_table
+order by last_trade_at desc, position_id
+limit {{ panel_parameter('position_limit', 100, 'integer') }}

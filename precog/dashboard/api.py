@@ -74,9 +74,10 @@ def _panel_routes(reader: Reader) -> APIRouter:
         )
 
     @router.get("/positions/current")
-    def current_positions() -> Rows:
-        """The positions held now, with unrealized P&L, live (analyses/current_positions.sql)."""
-        return reader.fetch("current_positions")
+    def current_positions(limit: Annotated[int, Query(ge=1, le=100_000)] = 100) -> Rows:
+        """The positions held now, with unrealized P&L, live, the most recently traded first;
+        `positions_held` counts them all (analyses/current_positions.sql)."""
+        return reader.fetch("current_positions", position_limit=limit)
 
     @router.get("/strategies/comparison")
     def strategy_comparison(

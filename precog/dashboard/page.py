@@ -42,6 +42,7 @@ POSITION_COLUMNS = [
     "unrealized_pnl",
     "realized_pnl",
     "opened_at",
+    "last_trade_at",
 ]
 STRATEGY_COLUMNS = [
     "strategy_version",
@@ -106,7 +107,10 @@ def layout() -> html.Div:
     return html.Div(
         [
             dcc.Location(id="url"),
-            dcc.Store(id="live-snapshot"),
+            # Each live panel's rows of the stream's last snapshot (assets/live.js): a page
+            # sends its callback the rows that callback draws, no more.
+            dcc.Store(id="live-daily-pnl"),
+            dcc.Store(id="live-positions"),
             html.Header(
                 [
                     html.H1("precog desk"),
@@ -245,12 +249,12 @@ def _pnl_callbacks(app: dash.Dash, fetch: Fetch) -> None:
         Input("filter-model", "value"),
         Input("filter-league", "value"),
         Input("filter-market-type", "value"),
-        Input("live-snapshot", "data"),
+        Input("live-daily-pnl", "data"),
     )
-    async def pnl(days, strategy_id, model_id, league, market_type, snapshot):
+    async def pnl(days, strategy_id, model_id, league, market_type, live_rows):
         filtered = days != DEFAULT_DAYS or any((strategy_id, model_id, league, market_type))
-        if snapshot and dash.ctx.triggered_id == "live-snapshot" and not filtered:
-            rows = snapshot["daily_pnl"]  # the stream's read: no query per page
+        if live_rows is not None and dash.ctx.triggered_id == "live-daily-pnl" and not filtered:
+            rows = live_rows  # the stream's read: no query per page
         else:
             rows = await fetch(
                 "daily_pnl",
@@ -277,14 +281,19 @@ def _table_callbacks(app: dash.Dash, fetch: Fetch) -> None:
     @app.callback(
         Output("positions", "children"),
         Input("url", "pathname"),
-        Input("live-snapshot", "data"),
+        Input("live-positions", "data"),
     )
-    async def positions(_, snapshot):
-        if snapshot and dash.ctx.triggered_id == "live-snapshot":
-            rows = snapshot["current_positions"]
+    async def positions(_, live_rows):
+        if live_rows is not None and dash.ctx.triggered_id == "live-positions":
+            rows = live_rows
         else:
             rows = await fetch("current_positions")
-        return table("positions-table", rows, POSITION_COLUMNS, "No open positions")
+        held = rows[0]["positions_held"] if rows else 0
+        shown = f"the {len(rows)} traded most recently of " if len(rows) < held else ""
+        return [
+            html.P(f"Showing {shown}{held:,} positions held.", className="caption"),
+            table("positions-table", rows, POSITION_COLUMNS, "No open positions"),
+        ]
 
     @app.callback(Output("strategy-comparison", "children"), Input("strategy-name", "value"))
     async def strategy_comparison(strategy_name):

@@ -25,7 +25,7 @@ PANELS: dict[str, dict[str, Any]] = {
         "league": None,
         "market_type": None,
     },
-    "current_positions": {},
+    "current_positions": {"position_limit": 100},
     "strategy_comparison": {"strategy_name": "value_hunter", "versions": None},
     "model_accuracy": {},
     "calibration_curve": {"model_id": 1, "league": "ALL"},

@@ -1,5 +1,6 @@
 // The page's live updates: Server-Sent Events from /api/live put each snapshot of the live
-// panels into the store `live-snapshot`, which the page's callbacks render. While the stream is
+// panels into the stores `live-daily-pnl` and `live-positions`, which the page's callbacks
+// render (each sent only its own rows). While the stream is
 // down (the browser reconnects by itself), the snapshot is polled every 5 s instead.
 (function () {
     var POLL_MS = 5000;
@@ -7,7 +8,8 @@
 
     function deliver(snapshot) {
         if (window.dash_clientside && window.dash_clientside.set_props) {
-            window.dash_clientside.set_props("live-snapshot", {data: snapshot});
+            window.dash_clientside.set_props("live-daily-pnl", {data: snapshot.daily_pnl});
+            window.dash_clientside.set_props("live-positions", {data: snapshot.current_positions});
         }
     }
 

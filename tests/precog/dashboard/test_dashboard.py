@@ -155,6 +155,12 @@ def test_money_is_never_a_float(server):
         assert set(row) >= {"date", "net_pnl"}
     for row in positions:
         assert isinstance(row["unrealized_pnl"], str) and isinstance(row["realized_pnl"], str)
+    # The most recently traded first, as many as asked, each row counting them all.
+    _, three = server.get("/api/positions/current?limit=3")
+    assert three == positions[:3] and three[0]["positions_held"] == len(positions) > 3
+    assert [row["last_trade_at"] for row in positions] == sorted(
+        (row["last_trade_at"] for row in positions), reverse=True
+    )
     dates = [row["date"] for row in days]
     assert dates == sorted(dates) and days[-1]["is_today"] and days[-1]["date"] == DESK_NOW[:10]
     assert len(days) <= 8 and dates[0] >= "2026-01-25"  # seven days and today, those with trades
@@ -171,6 +177,7 @@ def test_money_is_never_a_float(server):
         "/api/performance/daily?days=366",
         "/api/performance/daily?days=abc",
         "/api/markets/overview?limit=0",
+        "/api/positions/current?limit=0",
         "/api/models/0/calibration",
         "/api/strategies/comparison?strategy_name=",
     ],
