@@ -35,35 +35,40 @@ class Reader:
         self.target = dataclasses.replace(
             target, user=ROLE, password=os.environ.get(PASSWORD_VARIABLE, "")
         )
-        self.queries = queries
-        # The desk's "now" (macros/clock.sql): a replay of a past day, or a test's fixed clock.
-        self.options = f"-c precog.now={as_of.replace(' ', 'T')}" if as_of else None
+        self.statements = {panel: panels.Prepared.of(panel, sql) for panel, sql in queries.items()}
+        # A prepared statement's plan is made once per session, for any parameters: the panels'
+        # plans do not depend on them, and planning the live views costs more than running them.
+        settings = ["-c plan_cache_mode=force_generic_plan"]
+        if as_of:  # the desk's "now" (macros/clock.sql): a replay of a past day, or a test's
+            settings.append(f"-c precog.now={as_of.replace(' ', 'T')}")
+        self.options = " ".join(settings)
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._lock = threading.Lock()
 
     def connect(self):
         """A new connection as bi_reader (the live feed keeps one of its own)."""
-        options = {"options": self.options} if self.options else {}
-        connection = database.connect(self.target, application_name=APPLICATION, **options)
+        connection = database.connect(
+            self.target, application_name=APPLICATION, options=self.options
+        )
         connection.autocommit = True
         return connection
 
     @contextlib.contextmanager
-    def _connection(self) -> Iterator[Any]:
+    def _session(self) -> Iterator[_Session]:
         try:
-            connection = self._idle.get_nowait()
+            session = self._idle.get_nowait()
         except queue.Empty:
-            connection = self.connect()
+            session = _Session(self.connect())
         try:
-            yield connection
+            yield session
         except psycopg2.OperationalError:
-            connection.close()  # the server went away: the next call connects again
+            session.connection.close()  # the server went away: the next call connects again
             raise
         else:
             if self._idle.qsize() < POOL_SIZE:
-                self._idle.put(connection)
+                self._idle.put(session)
             else:
-                connection.close()
+                session.connection.close()
 
     def fetch(self, panel: str, **given: Any) -> list[dict[str, Any]]:
         """The panel's rows, as dicts of JSON-ready values (panels.plain). A connection the
@@ -74,10 +79,14 @@ class Reader:
             return self._fetch(panel, **given)
 
     def _fetch(self, panel: str, **given: Any) -> list[dict[str, Any]]:
-        sql = self.queries[panel]
-        with self._connection() as connection, connection.cursor() as cursor:
+        statement = self.statements[panel]
+        values = statement.values(panels.parameters(panel, **given))
+        with self._session() as session, session.connection.cursor() as cursor:
             try:
-                cursor.execute(sql, panels.parameters(panel, **given))
+                if panel not in session.prepared:
+                    cursor.execute(statement.prepare)
+                    session.prepared.add(panel)
+                cursor.execute(statement.execute, values)
             except psycopg2.errors.UndefinedTable as error:
                 # A desk whose pipeline has not run yet: an empty panel, not an error page.
                 log.warning("%s: %s (run `precog run`)", panel, str(error).splitlines()[0])
@@ -90,4 +99,12 @@ class Reader:
 
     def close(self) -> None:
         while not self._idle.empty():
-            self._idle.get_nowait().close()
+            self._idle.get_nowait().connection.close()
+
+
+@dataclasses.dataclass
+class _Session:
+    """A pooled connection and the panels' statements it has prepared."""
+
+    connection: Any
+    prepared: set[str] = dataclasses.field(default_factory=set)

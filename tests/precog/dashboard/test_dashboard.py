@@ -19,6 +19,7 @@ from precog import PROJECT_ROOT
 from precog.bench import served
 from precog.bench.measure import fill_ab_test_results
 from precog.bench.served import CHROMIUM, DashboardServer, launch_chromium
+from precog.dashboard import panels
 from precog.pipeline.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
 from tests.helpers import create_database, drop_databases, module_database, precog
@@ -261,3 +262,16 @@ def test_an_empty_warehouse_serves_an_empty_dashboard(browser, tmp_path, monkeyp
     finally:
         empty.stop()
         drop_databases(target)
+
+
+def test_a_panel_query_becomes_a_prepared_statement_of_numbered_parameters():
+    statement = panels.Prepared.of(
+        "daily_pnl",
+        "select %(days)s::integer, x like 'a%%' from t where %(league)s is null or l = %(league)s",
+    )
+    assert statement.prepare == (
+        "prepare panel_daily_pnl as select $1::integer, x like 'a%' from t"
+        " where $2 is null or l = $2"
+    )
+    assert statement.execute == "execute panel_daily_pnl (%s, %s)"
+    assert statement.values({"league": "NBA", "days": 7, "strategy_id": None}) == [7, "NBA"]
