@@ -32,12 +32,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from precog import simulator
+from precog import PROJECT_ROOT, simulator
+from precog.bench import plot
 from precog.bench import served as served_dashboard
 from precog.pipeline.dbt_runner import run_dbt
 from precog.stats import ab_io, ab_testing
 from precog.warehouse import bookkeeping, database, embedded
 
+GROWTH_PLOT = PROJECT_ROOT / "docs" / "bench_growth.png"  # docs/benchmarks.md shows it
 ROLLUPS = "+performance_tracking"
 LEVEL_TABLES = [
     "intermediate.int_trade_pnl",
@@ -713,4 +715,7 @@ def run(sizes: list[int], seed: int = 1) -> str:
         plan.write_text(live.plan + "\n")
         print(report(results[-1:]), flush=True)
         print(f"\n(EXPLAIN ANALYZE of the live view: {plan})", flush=True)
+    if len(results) > 1 and served_dashboard.CHROMIUM.exists():
+        drawn = plot.write_png(plot.points_of(results), GROWTH_PLOT)
+        print(f"\n(the growth plot: {drawn})", flush=True)
     return report(results)

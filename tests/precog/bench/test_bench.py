@@ -5,8 +5,13 @@ the benchmark's ratios rest on is kept in CI."""
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from precog import simulator
 from precog.bench import measure as bench
+from precog.bench import plot, served
 
 
 def test_on_demand_answers_equal_the_marts_and_the_live_view_shows_new_trades(warehouse, tmp_path):
@@ -25,3 +30,20 @@ def test_on_demand_answers_equal_the_marts_and_the_live_view_shows_new_trades(wa
     assert live.live_today > live.materialized_today
     assert live.same_as_on_demand
     assert live.live_today == live.on_demand_today
+
+
+def test_the_growth_plot_is_drawn_as_a_png(tmp_path):
+    if not served.CHROMIUM.exists():
+        reason = f"{served.CHROMIUM} is missing (`make test-tools` installs Debian's package)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    points = {
+        "load": [(1_000, 0.1), (1_000_000, 9.0)],
+        "query p95": [(1_000, 0.002), (1_000_000, 0.003)],
+    }
+    drawn = plot.write_png(points, tmp_path / "growth.png")
+    image = drawn.read_bytes()
+    assert image.startswith(b"\x89PNG") and len(image) > 10_000
+    html = plot.figure(points).to_html(include_plotlyjs=False)
+    assert "trades in the history" in html and "query p95" in html
