@@ -7,8 +7,6 @@ and the exposures share one definition of each panel."""
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -63,36 +61,6 @@ def compile_panels(target: Warehouse) -> dict[str, str]:
         raise PanelError(f"dbt compile failed: {(result.stdout + result.stderr).strip()}")
     folder = COMPILED / "compiled" / "precog" / "analyses"
     return {name: Path(folder / f"{name}.sql").read_text() for name in PANELS}
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A panel's query as a prepared statement of each reader's session: planned once per
-    session, not per request (the live views' planning cost several times their execution)."""
-
-    prepare: str  # PREPARE <name> AS <the query, with $1, $2, ...>
-    execute: str  # EXECUTE <name> (%s, ...): psycopg2 fills in the values
-    names: tuple[str, ...]  # the parameters, in the order of $1, $2, ...
-
-    @classmethod
-    def of(cls, panel: str, sql: str) -> Prepared:
-        names: list[str] = []
-
-        def numbered(match: re.Match) -> str:
-            if match.group(1) not in names:
-                names.append(match.group(1))
-            return f"${names.index(match.group(1)) + 1}"
-
-        # Sent without parameters, so psycopg2 leaves it as it is: %% back to %.
-        body = re.sub(r"%\((\w+)\)s", numbered, sql).replace("%%", "%")
-        values = f" ({', '.join(['%s'] * len(names))})" if names else ""
-        # The name is the panel's, a constant of PANELS (never from a request).
-        return cls(
-            f"prepare panel_{panel} as {body}", f"execute panel_{panel}{values}", tuple(names)
-        )
-
-    def values(self, parameters: dict[str, Any]) -> list[Any]:
-        return [parameters[name] for name in self.names]
 
 
 def parameters(panel: str, **given: Any) -> dict[str, Any]:

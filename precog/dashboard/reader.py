@@ -35,21 +35,16 @@ class Reader:
         self.target = dataclasses.replace(
             target, user=ROLE, password=os.environ.get(PASSWORD_VARIABLE, "")
         )
-        self.statements = {panel: panels.Prepared.of(panel, sql) for panel, sql in queries.items()}
-        # A prepared statement's plan is made once per session, for any parameters: the panels'
-        # plans do not depend on them, and planning the live views costs more than running them.
-        settings = ["-c plan_cache_mode=force_generic_plan"]
-        if as_of:  # the desk's "now" (macros/clock.sql): a replay of a past day, or a test's
-            settings.append(f"-c precog.now={as_of.replace(' ', 'T')}")
-        self.options = " ".join(settings)
+        self.queries = queries
+        # The desk's "now" (macros/clock.sql): a replay of a past day, or a test's fixed clock.
+        self.options = f"-c precog.now={as_of.replace(' ', 'T')}" if as_of else None
         self._idle: queue.LifoQueue = queue.LifoQueue()
         self._lock = threading.Lock()
 
     def connect(self):
         """A new connection as bi_reader (the live feed keeps one of its own)."""
-        connection = database.connect(
-            self.target, application_name=APPLICATION, options=self.options
-        )
+        options = {"options": self.options} if self.options else {}
+        connection = database.connect(self.target, application_name=APPLICATION, **options)
         connection.autocommit = True
         return connection
 
@@ -79,14 +74,20 @@ class Reader:
             return self._fetch(panel, **given)
 
     def _fetch(self, panel: str, **given: Any) -> list[dict[str, Any]]:
-        statement = self.statements[panel]
-        values = statement.values(panels.parameters(panel, **given))
+        sql, values = self.queries[panel], panels.parameters(panel, **given)
         with self._session() as session, session.connection.cursor() as cursor:
             try:
-                if panel not in session.prepared:
-                    cursor.execute(statement.prepare)
-                    session.prepared.add(panel)
-                cursor.execute(statement.execute, values)
+                if values == panels.PANELS[panel]:
+                    # The panel as the page opens and as the live feed reads it: prepared once
+                    # per session with its values, so planned once (planning the live views
+                    # costs more than running them). Other values: planned for those values.
+                    if panel not in session.prepared:
+                        query = cursor.mogrify(sql, values).decode()
+                        cursor.execute(f"prepare panel_{panel} as {query}")  # a PANELS name
+                        session.prepared.add(panel)
+                    cursor.execute(f"execute panel_{panel}")
+                else:
+                    cursor.execute(sql, values)
             except psycopg2.errors.UndefinedTable as error:
                 # A desk whose pipeline has not run yet: an empty panel, not an error page.
                 log.warning("%s: %s (run `precog run`)", panel, str(error).splitlines()[0])
@@ -104,7 +105,7 @@ class Reader:
 
 @dataclasses.dataclass
 class _Session:
-    """A pooled connection and the panels' statements it has prepared."""
+    """A pooled connection and the panels it has prepared (with their default values)."""
 
     connection: Any
     prepared: set[str] = dataclasses.field(default_factory=set)

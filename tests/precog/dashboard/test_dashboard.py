@@ -20,6 +20,7 @@ from precog.bench import served
 from precog.bench.measure import fill_ab_test_results
 from precog.bench.served import CHROMIUM, DashboardServer, launch_chromium
 from precog.dashboard import panels
+from precog.dashboard.reader import Reader
 from precog.pipeline.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
 from tests.helpers import create_database, drop_databases, module_database, precog
@@ -264,14 +265,20 @@ def test_an_empty_warehouse_serves_an_empty_dashboard(browser, tmp_path, monkeyp
         drop_databases(target)
 
 
-def test_a_panel_query_becomes_a_prepared_statement_of_numbered_parameters():
-    statement = panels.Prepared.of(
-        "daily_pnl",
-        "select %(days)s::integer, x like 'a%%' from t where %(league)s is null or l = %(league)s",
-    )
-    assert statement.prepare == (
-        "prepare panel_daily_pnl as select $1::integer, x like 'a%' from t"
-        " where $2 is null or l = $2"
-    )
-    assert statement.execute == "execute panel_daily_pnl (%s, %s)"
-    assert statement.values({"league": "NBA", "days": 7, "strategy_id": None}) == [7, "NBA"]
+def test_the_panels_as_the_page_opens_are_prepared_once_per_session(desk):
+    """The defaults (the page as it opens, the live feed) run a statement planned once per
+    session; other values are planned for themselves. Both answer as the plain query does."""
+    queries = panels.compile_panels(desk)
+    reader = Reader(desk, queries, as_of=DESK_NOW)
+    try:
+        opened = reader.fetch("daily_pnl")
+        filtered = reader.fetch("daily_pnl", days=7)
+        session = reader._idle.get_nowait()
+        with session.connection.cursor() as cursor:
+            cursor.execute("select name from pg_prepared_statements")
+            assert [name for (name,) in cursor.fetchall()] == ["panel_daily_pnl"]
+            cursor.execute(queries["daily_pnl"], panels.parameters("daily_pnl"))
+            assert len(opened) == len(cursor.fetchall()) > 0
+        assert filtered and {row["date"] for row in filtered} <= {row["date"] for row in opened}
+    finally:
+        reader.close()
