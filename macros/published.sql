@@ -32,6 +32,8 @@
 
 {#- One value of `expression` as mart `model_name` publishes its column `column`. -#}
 {% macro published_value(model_name, column, expression=none) -%}
-    {%- set declared = contract_columns(model_name).get(column) -%}
-    cast({{ expression or column }} as {{ declared.data_type if declared else 'numeric' }})
+    {%- if not execute -%}
+        {{ return(expression or column) }}
+    {%- endif -%}
+    cast({{ expression or column }} as {{ contract_columns(model_name)[column].data_type }})
 {%- endmacro %}

@@ -15,9 +15,12 @@ def reporting_timezone() -> str:
     return os.environ.get("PRECOG_REPORTING_TIMEZONE") or "UTC"
 
 
+DEFAULT_PARTITIONS_START = "2026-01-01"
+
+
 def partitions_start() -> str:
     """The desk's first day (YYYY-MM-DD, in the reporting zone), where its landing windows, the
-    Dagster partitions, begin: PRECOG_PARTITIONS_START, else 2026-01-01. Windows before it are
-    history, built by the first run; set it to the day the desk went live, or the UI shows every
-    window since 2026 as never run (`make demo` sets it in .env)."""
-    return os.environ.get("PRECOG_PARTITIONS_START") or "2026-01-01"
+    Dagster partitions, begin: PRECOG_PARTITIONS_START, else DEFAULT_PARTITIONS_START. Windows
+    before it are history, built by the first run; set it to the day the desk went live, or the
+    UI shows every window since then as never run (`make demo` sets it in .env)."""
+    return os.environ.get("PRECOG_PARTITIONS_START") or DEFAULT_PARTITIONS_START

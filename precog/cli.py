@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dotenv
 
-from precog import PROJECT_ROOT, reporting_timezone
+from precog import DEFAULT_PARTITIONS_START, PROJECT_ROOT, reporting_timezone
 from precog.pipeline.summary import summary
 from precog.warehouse import database, embedded
 
@@ -63,7 +63,7 @@ def _check_settings() -> None:
         except ValueError as error:
             raise CommandError(
                 f"PRECOG_PARTITIONS_START={start!r} is not a day: give the desk's first day as"
-                " YYYY-MM-DD, or unset it for 2026-01-01"
+                f" YYYY-MM-DD, or unset it for {DEFAULT_PARTITIONS_START}"
             ) from error
         if first_day >= datetime.now(ZoneInfo(reporting_timezone())).date():
             raise CommandError(
