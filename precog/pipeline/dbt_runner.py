@@ -4,6 +4,7 @@ the bench and the tests; the Dagster resource is orchestration/defs/dbt/resource
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -21,6 +22,10 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 DBT_EXECUTABLE = shutil.which("precog-dbt", path=str(Path(sys.executable).parent)) or DBT
 # What `dbt parse` writes and the Dagster definitions load.
 MANIFEST_PATH = PROJECT_ROOT / "target" / "manifest.json"
+# What a parse reads (dbt_project.yml's paths, the profile) and the environment it reads
+# (the profile's libpq variables, env_var() in dbt_project.yml): the parse key.
+PARSED_FOLDERS = ("models", "macros", "analyses", "tests/dbt", "seeds", "profiles")
+PARSED_ENVIRONMENT = ("PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "PRECOG_REPORTING_TIMEZONE")
 
 
 def dbt_env(target: Warehouse | None = None) -> dict[str, str]:
@@ -47,8 +52,26 @@ def run_dbt(
     )
 
 
+def parse_key(env: dict[str, str], project: Path = DBT_PROJECT_DIR) -> str:
+    """What the manifest depends on: the files dbt parses, the variables it reads, its version."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(version("dbt-core").encode())
+    digest.update((project / "dbt_project.yml").read_bytes())
+    for folder in PARSED_FOLDERS:
+        for path in sorted((project / folder).rglob("*")):
+            if path.is_file():
+                digest.update(str(path.relative_to(project)).encode() + b"\0")
+                digest.update(path.read_bytes())
+    for name in PARSED_ENVIRONMENT:
+        digest.update(f"{name}={env.get(name, '')}\0".encode())
+    return digest.hexdigest()
+
+
 def prepare_manifest() -> None:
-    """Parse the project into target/manifest.json, which the Dagster definitions load.
+    """Parse the project into target/manifest.json, which the Dagster definitions load, unless
+    the manifest there was parsed from the same files and environment (parse_key): dbt's own
+    partial parse still costs seconds of start-up, paid by every `precog run`.
 
     One parse at a time (a lock), into a folder of its own that keeps dbt's partial parsing, and
     the manifest swapped in whole (a rename): a process reading target/manifest.json while
@@ -57,12 +80,18 @@ def prepare_manifest() -> None:
     """
     parse_dir = MANIFEST_PATH.parent / "parse"
     parse_dir.mkdir(parents=True, exist_ok=True)
+    key_path = MANIFEST_PATH.with_name("manifest.key")
     with (parse_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        key = parse_key(dbt_env())
+        if MANIFEST_PATH.exists() and key_path.exists() and key_path.read_text() == key:
+            return
         result = run_dbt(["parse", "--quiet"], target_path=parse_dir)
         if result.returncode != 0:
             raise RuntimeError(f"dbt parse failed: {(result.stdout + result.stderr).strip()}")
+        key_path.unlink(missing_ok=True)  # the key goes last, after what it describes
         for name in ("manifest.json", "partial_parse.msgpack"):
             staged = MANIFEST_PATH.with_name(f".{name}.{os.getpid()}")
             shutil.copyfile(parse_dir / name, staged)
             os.replace(staged, MANIFEST_PATH.with_name(name))
+        key_path.write_text(key)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,12 @@ from orchestration.defs.checks.run_failures import run_failure_report
 from orchestration.defs.dbt.assets import dbt_models
 from orchestration.defs.resources import WarehouseResource
 from precog import PROJECT_ROOT
-from precog.pipeline.dbt_runner import MANIFEST_PATH, prepare_manifest
+from precog.pipeline.dbt_runner import (
+    MANIFEST_PATH,
+    PARSED_FOLDERS,
+    parse_key,
+    prepare_manifest,
+)
 from precog.warehouse import database
 
 
@@ -237,3 +243,22 @@ def test_a_failed_run_is_recorded_with_the_step_that_failed_first(warehouse, cur
         run_failure_report(context)
     cursor.execute("select job_name, step_key, error from precog_meta.run_failures")
     assert cursor.fetchall() == [("doomed", "breaks", "ValueError: the step broke")]
+
+
+def test_the_project_is_parsed_again_only_when_what_dbt_parses_changed(defs, tmp_path):
+    environment = {"PGDATABASE": "desk", "PRECOG_REPORTING_TIMEZONE": "UTC"}
+    assert parse_key(environment) == parse_key(dict(environment))
+    for name, value in (("PGDATABASE", "other"), ("PRECOG_REPORTING_TIMEZONE", "Asia/Tokyo")):
+        assert parse_key({**environment, name: value}) != parse_key(environment), name
+    # a copy of the project parses to the same key until one of its models changes
+    shutil.copy(PROJECT_ROOT / "dbt_project.yml", tmp_path)
+    for folder in PARSED_FOLDERS:
+        shutil.copytree(PROJECT_ROOT / folder, tmp_path / folder)
+    assert parse_key(environment, tmp_path) == parse_key(environment)
+    with (tmp_path / "models" / "staging" / "stg_trades.sql").open("a") as model:
+        model.write("\n")
+    assert parse_key(environment, tmp_path) != parse_key(environment)
+    # the definitions' manifest is current: preparing it again does not parse
+    parsed = MANIFEST_PATH.stat().st_mtime_ns
+    prepare_manifest()
+    assert MANIFEST_PATH.stat().st_mtime_ns == parsed
