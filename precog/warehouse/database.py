@@ -229,6 +229,8 @@ def migrate(target: Warehouse | None = None) -> list[str]:
             cursor.execute(sql)
             cursor.execute("insert into precog_meta.schema_migrations (name) values (%s)", (name,))
             applied_now.append(name)
+        if applied_now:  # dbt recreates every view: raw's columns may have changed
+            cursor.execute("delete from precog_meta.view_builds")
     return applied_now
 
 

@@ -433,3 +433,45 @@ def test_readers_never_notice_a_rebuild_even_a_full_refresh(desk, desk_cursor, t
         f"{len(latencies)} reads during the full refresh: p50 {latencies[len(latencies) // 2]:.4f}"
         f" s, max {latencies[-1]:.3f} s"
     )
+
+
+def built_views(cursor) -> dict[str, int]:
+    """Every view dbt built, by name, with its oid (a recreated view has a new one)."""
+    cursor.execute(
+        "select format('%s.%s', schema_name, view_name), to_regclass(format('%I.%I',"
+        " schema_name, view_name))::oid from precog_meta.view_builds"
+    )
+    return dict(cursor.fetchall())
+
+
+def test_a_run_keeps_the_views_whose_definition_did_not_change(desk, desk_cursor, tmp_path):
+    manifest = json.loads(MANIFEST_PATH.read_text())
+    views = {
+        f"{node['schema']}.{node['alias']}"
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "view"
+    }
+    before = built_views(desk_cursor)
+    assert set(before) == views and None not in before.values()
+
+    def run_views(*extra: str) -> dict[str, int]:
+        result = run_dbt(["run", "--select", "config.materialized:view", *extra], desk, tmp_path)
+        assert result.returncode == 0, result.stdout[-3000:]
+        return built_views(desk_cursor)
+
+    assert run_views() == before  # kept, not recreated
+    # a view dropped (with the views over it) is built again, the others are kept
+    desk_cursor.execute("drop view staging.stg_strategies cascade")
+    again = run_views()
+    assert again["staging.stg_strategies"] != before["staging.stg_strategies"]
+    assert again["staging.base_trades"] == before["staging.base_trades"]
+    # --full-refresh recreates every view, and so does the run after a migration
+    refreshed = run_views("--full-refresh")
+    assert all(refreshed[view] != again[view] for view in views)
+    desk_cursor.execute(
+        "delete from precog_meta.schema_migrations where name = '0011_view_builds.sql'"
+    )
+    assert database.migrate(desk) == ["0011_view_builds.sql"]
+    migrated = run_views()
+    assert all(migrated[view] != refreshed[view] for view in views)
+    desk_cursor.execute("select count(*) from marts.live_pnl_today")  # still answers
