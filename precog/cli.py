@@ -329,10 +329,12 @@ def _add_bench(commands) -> None:
     """precog bench"""
     bench_parser = commands.add_parser(
         "bench",
-        help="measure load, full build and hourly run side by side (database <name>_bench)",
+        help="measure load, the jobs and the dashboard side by side (database <name>_bench)",
         description="Benchmarks measured side by side in one run, in a separate database "
-        "(<database>_bench, recreated): simulator load rate, the SQL floor, the full rollup "
-        "build as a ratio of it, an hourly incremental run, and the size of each level.",
+        "(<database>_bench, recreated): simulator load rate, the SQL floor, `precog run` end "
+        "to end (the first full build against the floors, nothing new, an hour landed: the "
+        "hourly and daily jobs), the size of each level, the dashboard's queries against "
+        "their on-demand answers, the live view and the served dashboard.",
     )
     bench_parser.add_argument(
         "--trades",

@@ -1,23 +1,26 @@
 """`precog bench`: figures measured side by side in one run, with their data volumes.
 
-Runs in its own database (`<database>_bench`, dropped and recreated) on the warehouse in use,
-so a benchmark never touches the data of the pipeline. For each history size it measures:
+Runs in its own database (`<database>_bench`, dropped and recreated, with its Dagster instance)
+on the warehouse in use, so a benchmark never touches the data of the pipeline. For each history
+size it measures:
 
 - load: generating and loading the simulated history (trades/s);
 - floor: one SQL statement that computes trade P&L from raw and aggregates it by hour and
   dimensions, the least work any rollup must do;
-- full build: the rollup models built from scratch (`dbt run --full-refresh`), as a ratio of
-  the floor;
-- hourly run: one more simulated hour (with its late rows) landed, then the incremental build;
+- the jobs a user waits for (jobs.py), `precog run` end to end in a process of its own: the
+  first full build (against the sum of the floors of what it computes: the rollups' floor and
+  each dashboard panel's answer on demand), a run with nothing new, then one hour landed
+  twice (the first after the build, then the steady state: the hourly and the daily job as
+  Dagster recorded them, with their slowest steps);
 - size: rows and bytes of each level against raw.trades;
-- dashboard (issue 4): the marts built, then each dashboard query (analyses/*.sql, compiled by
-  dbt) timed as role bi_reader, beside the same answer computed on demand from the staging views
-  (and raw) in the same run, checked equal to the mart's;
-- live view: trades landed after the marts were built, without a run, then
-  marts.live_pnl_today timed as bi_reader and checked to show them.
+- dashboard (issue 4): each dashboard query (analyses/*.sql, compiled by dbt) timed as role
+  bi_reader, beside the same answer computed on demand from the staging views (and raw) in the
+  same run, checked equal to the mart's;
+- live view: trades landed after the last run, without a run, then marts.live_pnl_today timed
+  as bi_reader and checked to show them; then the served dashboard (served.py).
 
-The history ends two hours before the bench starts, so that "today" and the dashboard's last
-30 days hold trades, and the hours appended later are still in the past.
+The history ends three hours before the bench starts, so that "today" and the dashboard's last
+30 days hold trades, and the three hours appended later are still in the past.
 """
 
 from __future__ import annotations
@@ -33,14 +36,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from precog import PROJECT_ROOT, simulator
-from precog.bench import plot
+from precog.bench import jobs, plot
 from precog.bench import served as served_dashboard
 from precog.pipeline.dbt_runner import run_dbt
 from precog.stats import ab_io, ab_testing
 from precog.warehouse import bookkeeping, database, embedded
 
 GROWTH_PLOT = PROJECT_ROOT / "docs" / "bench_growth.png"  # docs/benchmarks.md shows it
-ROLLUPS = "+performance_tracking"
 LEVEL_TABLES = [
     "intermediate.int_trade_pnl",
     "intermediate.int_pnl_hourly",
@@ -54,8 +56,8 @@ LEVEL_TABLES = [
 
 
 def history_end(target: database.Warehouse) -> dt.datetime:
-    """Two hours before the current hour: the hourly run's hour and the live view's hour are
-    appended after it, and both must be in the past. The warehouse's clock, whose today the
+    """Three hours before the current hour: the two hourly runs' hours and the live view's hour
+    are appended after it, and all must be in the past. The warehouse's clock, whose today the
     live view shows."""
     connection = database.connect(target)
     try:
@@ -64,7 +66,7 @@ def history_end(target: database.Warehouse) -> dt.datetime:
             now = cursor.fetchone()[0].astimezone(dt.UTC)
     finally:
         connection.close()
-    return now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=2)
+    return now.replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=3)
 
 
 FLOOR_SQL = """
@@ -133,19 +135,47 @@ LIVE_EXITS = 5
 
 
 @dataclass
+class Jobs:
+    """`precog run` (jobs.py) on the loaded desk, four times in a row."""
+
+    first_build: jobs.PipelineRun  # everything, from scratch
+    nothing_new: jobs.PipelineRun  # right after: skipped from the bookkeeping
+    # One hour landed: the first after the build checks all of staging (no capture before the
+    # watermark existed), then the steady state.
+    after_build: jobs.PipelineRun
+    hour: jobs.PipelineRun
+    hour_trades: int  # the steady state's hour: its trades, of which late ones
+    hour_late_trades: int
+
+    def rollup_models_seconds(self) -> float:
+        """dbt's seconds for the eight levels in the first build."""
+        return self.first_build.models_seconds([t.replace(".", "/") for t in LEVEL_TABLES])
+
+
+def measure_jobs(target: database.Warehouse) -> Jobs:
+    first_build = jobs.precog_run(target)
+    nothing_new = jobs.precog_run(target)
+    simulator.append_hours(1, target=target)
+    after_build = jobs.precog_run(target)
+    hour = simulator.append_hours(1, target=target)
+    steady = jobs.precog_run(target)
+    return Jobs(first_build, nothing_new, after_build, steady, hour.trades, hour.late_trades)
+
+
+@dataclass
 class SizeResult:
     trades: int
     load_seconds: float = 0.0
     raw_rows: int = 0
     floor_seconds: float = 0.0
-    full_build_seconds: float = 0.0
-    full_build_models_seconds: float = 0.0
-    hourly_trades: int = 0
-    hourly_late_trades: int = 0
-    hourly_run_seconds: float = 0.0
-    hourly_models_seconds: float = 0.0
+    jobs: Jobs | None = None
     sizes: list[tuple[str, int, int]] = field(default_factory=list)
     dashboard: Dashboard | None = None
+
+    def floors_seconds(self) -> float:
+        """The sum of the floors of what the first build computes: the rollups' floor, and each
+        dashboard panel's answer computed on demand (p50)."""
+        return self.floor_seconds + sum(q.on_demand.p50 for q in self.dashboard.queries)
 
 
 def _timed_dbt(
@@ -163,6 +193,7 @@ def _timed_dbt(
 
 def _fresh_database(base: database.Warehouse) -> database.Warehouse:
     bench = replace(base, dbname=f"{base.dbname}_bench")
+    database.drop_database(base, bench.dagster_dbname)
     database.drop_database(base, bench.dbname)
     database.migrate(bench)
     return bench
@@ -224,7 +255,7 @@ class LiveView:
 
 @dataclass
 class Dashboard:
-    build_seconds: float
+    build_seconds: float | None  # None: built by `precog run` (Jobs)
     mart_rows: list[tuple[str, int]]
     queries: list[DashboardQuery]
     live: LiveView | None = None
@@ -555,10 +586,12 @@ def measure_live_view(
     )
 
 
-def dashboard(target: database.Warehouse, target_path: Path, *, quick: bool = False) -> Dashboard:
-    """The dashboard section: marts built, queries timed and checked, then the live view.
-    `quick` (tests): a few runs of each query."""
-    build_seconds = build_marts(target, target_path)
+def dashboard(
+    target: database.Warehouse, target_path: Path, *, quick: bool = False, build: bool = True
+) -> Dashboard:
+    """The dashboard section: marts built (unless `build` is False: a run built them), queries
+    timed and checked, then the live view. `quick` (tests): a few runs of each query."""
+    build_seconds = build_marts(target, target_path) if build else None
     with database.transaction(target) as cursor:
         mart_rows = []
         for relation in DASHBOARD_MARTS:
@@ -598,43 +631,59 @@ def measure(trades: int, base: database.Warehouse, seed: int = 1) -> SizeResult:
             started = time.perf_counter()
             cursor.execute(FLOOR_SQL)
             result.floor_seconds = time.perf_counter() - started
+            cursor.execute("drop table floor_hourly")
 
-            result.full_build_seconds, result.full_build_models_seconds = _timed_dbt(
-                ["run", "--select", ROLLUPS, "--full-refresh"], target, target_path
-            )
-
-            hour = simulator.append_hours(1, target=target)
-            result.hourly_trades, result.hourly_late_trades = hour.trades, hour.late_trades
-            result.hourly_run_seconds, result.hourly_models_seconds = _timed_dbt(
-                ["run", "--select", ROLLUPS], target, target_path
-            )
+            result.jobs = measure_jobs(target)
 
             for table in ["raw.trades", *LEVEL_TABLES]:
                 cursor.execute(f"select count(*), pg_total_relation_size('{table}') from {table}")
                 rows, size = cursor.fetchone()
                 result.sizes.append((table, rows, size))
         connection.close()
-        result.dashboard = dashboard(target, target_path)
+        result.dashboard = dashboard(target, target_path, build=False)
     return result
 
 
 def report(results: list[SizeResult]) -> str:
     lines = [
-        "| history | load | floor | full build (models only) | ratio to floor | hourly run "
-        "(models only) | hour's trades (late) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| history | load | floor | first full build: `precog run` | sum of floors | ratio "
+        "| levels in it (dbt's seconds) | ratio to floor |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
+        first, rollups = r.jobs.first_build.seconds, r.jobs.rollup_models_seconds()
         lines.append(
             f"| {r.trades:,} trades, {r.raw_rows:,} raw rows "
             f"| {r.load_seconds:.1f} s ({r.trades / r.load_seconds:,.0f} trades/s) "
-            f"| {r.floor_seconds:.1f} s "
-            f"| {r.full_build_seconds:.1f} s ({r.full_build_models_seconds:.1f} s) "
-            f"| {r.full_build_seconds / r.floor_seconds:.2f}x "
-            f"({r.full_build_models_seconds / r.floor_seconds:.2f}x) "
-            f"| {r.hourly_run_seconds:.1f} s ({r.hourly_models_seconds:.1f} s) "
-            f"| {r.hourly_trades:,} ({r.hourly_late_trades:,}) |"
+            f"| {r.floor_seconds:.1f} s | {first:.1f} s | {r.floors_seconds():.1f} s "
+            f"| {first / r.floors_seconds():.2f}x | {rollups:.1f} s "
+            f"| {rollups / r.floor_seconds:.2f}x |"
         )
+    lines += [
+        "",
+        "`precog run` end to end (a process of its own, as a user runs it), and each job's"
+        " Dagster run, start to end:",
+        "",
+        "| history | nothing new | one hour landed (trades, late) | hourly job | daily job "
+        "| the first hour after the build: run (hourly, daily) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        j = r.jobs
+        lines.append(
+            f"| {r.trades:,} trades | {j.nothing_new.seconds:.2f} s"
+            f"{'' if not j.nothing_new.ran else ' (it ran!)'} "
+            f"| {j.hour.seconds:.1f} s ({j.hour_trades:,}, {j.hour_late_trades:,}) "
+            f"| {j.hour.job('hourly').seconds:.1f} s | {j.hour.job('daily').seconds:.1f} s "
+            f"| {j.after_build.seconds:.1f} s ({j.after_build.job('hourly').seconds:.1f} s, "
+            f"{j.after_build.job('daily').seconds:.1f} s) |"
+        )
+    for r in results:
+        lines += ["", f"Slowest steps at {r.trades:,} trades (seconds):", ""]
+        for label, run in (("first build", r.jobs.first_build), ("one hour landed", r.jobs.hour)):
+            for job in run.jobs:
+                steps = ", ".join(f"`{key}` {seconds:.1f}" for key, seconds in job.steps)
+                lines.append(f"- {label}, {job.name} job ({job.seconds:.1f} s): {steps}")
     for r in results:
         raw_rows, raw_bytes = r.sizes[0][1], r.sizes[0][2]
         lines += [
@@ -661,9 +710,10 @@ def _duration(seconds: float) -> str:
 
 def dashboard_report(trades: int, board: Dashboard) -> list[str]:
     rows = ", ".join(f"{relation.split('.')[1]} {count:,}" for relation, count in board.mart_rows)
+    built = "" if board.build_seconds is None else f"marts built in {board.build_seconds:.1f} s; "
     lines = [
         "",
-        f"Dashboard at {trades:,} trades (marts built in {board.build_seconds:.1f} s; rows: "
+        f"Dashboard at {trades:,} trades ({built}rows: "
         f"{rows}). Marts as bi_reader, warm, each query prepared once as the server does (the"
         " server column: a plain run's planning and execution); on demand from the staging"
         " views:",

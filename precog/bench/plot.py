@@ -14,9 +14,11 @@ import plotly.graph_objects as go
 SERIES = {
     "load (simulate + COPY)": lambda r: r.load_seconds,
     "floor (trade P&L and the hourly level, one statement)": lambda r: r.floor_seconds,
-    "full rollup build": lambda r: r.full_build_seconds,
-    "hourly dbt run, one hour landed": lambda r: r.hourly_run_seconds,
-    "marts built (with the A/B statistics)": lambda r: r.dashboard.build_seconds,
+    "first full build (precog run)": lambda r: r.jobs.first_build.seconds,
+    "precog run, one hour landed": lambda r: r.jobs.hour.seconds,
+    "hourly job, one hour landed": lambda r: r.jobs.hour.job("hourly").seconds,
+    "daily job": lambda r: r.jobs.hour.job("daily").seconds,
+    "precog run, nothing new": lambda r: r.jobs.nothing_new.seconds,
     "live view, an hour pending (p95)": lambda r: r.dashboard.live.timing.p95,
     **{
         f"dashboard query {name} (p95)": (lambda r, name=name: _query(r, name).mart.p95)

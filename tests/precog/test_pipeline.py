@@ -3,10 +3,13 @@ rows that break the contract, run the pipeline through the Dagster definitions."
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dagster as dg
 from dagster._core.storage.tags import REPOSITORY_LABEL_TAG
 
 from orchestration.definitions import defs
+from precog.bench import jobs
 from precog.pipeline.dbt_runner import run_dbt
 from precog.pipeline.in_process import dagster_instance, repository_label
 from tests.helpers import precog
@@ -22,7 +25,16 @@ def test_simulate_bad_rows_and_run(warehouse, cursor, tmp_path):
     }
     assert len(counts) == 9 and sum(counts.values()) == 27
 
-    precog(warehouse, "run")
+    # The run as `precog bench` times it (precog/bench/jobs.py): the command in a process of its
+    # own, then each Dagster job it ran from the instance's records.
+    started = datetime.now(UTC)
+    first = jobs.precog_run(warehouse)
+    assert first.ran and [job.name for job in first.jobs] == ["hourly", "daily"]
+    for job in first.jobs:
+        assert 0 < max(seconds for _, seconds in job.steps) <= job.seconds < first.seconds
+        assert any(step.startswith(f"dbt_{job.name}") for step, _ in job.steps), job.steps
+    assert first.models_seconds(["intermediate/int_trade_pnl", "marts/mv_daily_pnl"]) > 0
+    assert first.job("hourly").models.keys().isdisjoint(first.job("daily").models)
 
     # Its runs are filed under their jobs in the UI (the filter of a job's Runs tab and of the
     # Overview timeline), as the runs the UI launches.
@@ -38,7 +50,8 @@ def test_simulate_bad_rows_and_run(warehouse, cursor, tmp_path):
         for key in definitions.resolve_all_asset_keys():
             partitions = definitions.resolve_assets_def(key).partitions_def
             if partitions is not None:
-                missing = set(partitions.get_partition_keys())
+                # those ended when the run started: the suite's clock passes the hour meanwhile
+                missing = set(partitions.get_partition_keys(current_time=started))
                 missing -= instance.get_materialized_partitions(key)
                 assert not missing, (key, sorted(missing)[:3])
 
@@ -81,6 +94,7 @@ def test_simulate_bad_rows_and_run(warehouse, cursor, tmp_path):
         " join marts.ab_test_results using (experiment_name, metric, test, computed_at)"
     )
     assert cursor.fetchone()[0] == 20
+    assert not jobs.precog_run(warehouse).ran  # nothing new: no Dagster run
 
     # The dbt unit tests (the SQL of the rollups, quarantine and calibration on fixed rows):
     # a run leaves them out, CI runs them here, on the warehouse the run built.
