@@ -10,7 +10,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from precog.pipeline import in_process
 from precog.warehouse import database
@@ -43,7 +42,7 @@ class PipelineRun:
 
 def precog_run(target: database.Warehouse) -> PipelineRun:
     """`precog run` on `target`, timed from outside; the Dagster runs it started."""
-    started_at = datetime.now(UTC)
+    earlier = run_ids(target)
     began = time.perf_counter()
     completed = subprocess.run(
         [sys.executable, "-m", "precog.cli", "run"],
@@ -55,16 +54,21 @@ def precog_run(target: database.Warehouse) -> PipelineRun:
     if completed.returncode != 0:
         raise RuntimeError(f"precog run failed:\n{completed.stderr[-3000:]}")
     ran = "nothing to do" not in completed.stdout
-    return PipelineRun(seconds, ran, job_runs(target, started_at) if ran else [])
+    return PipelineRun(seconds, ran, job_runs(target, earlier) if ran else [])
 
 
-def job_runs(target: database.Warehouse, since: datetime) -> list[JobRun]:
-    """The Dagster runs created since `since`, oldest first."""
-    import dagster as dg
+def run_ids(target: database.Warehouse) -> set[str]:
+    """The runs the instance holds (the server's clock and ours may differ: ids, not times)."""
+    database.ensure_database(target, target.dagster_dbname)  # as `precog run` does
+    with in_process.dagster_instance(target) as instance:
+        return set(instance.get_run_ids())
 
+
+def job_runs(target: database.Warehouse, earlier: set[str]) -> list[JobRun]:
+    """The Dagster runs not in `earlier`, oldest first."""
     jobs = []
     with in_process.dagster_instance(target) as instance:
-        runs = instance.get_runs(dg.RunsFilter(created_after=since))
+        runs = [run for run in instance.get_runs() if run.run_id not in earlier]
         for run in reversed(runs):
             stats = instance.get_run_stats(run.run_id)
             steps = sorted(
