@@ -502,9 +502,11 @@ def measure_dashboard(
 
 
 def land_exits_now(target: database.Warehouse, count: int, since: dt.datetime) -> int:
-    """`count` exits of one contract, executed now, on positions the dashboard shows as held
-    and on which nothing landed since `since` (so each exit is valid): a desk closing
-    positions while the dashboard watches. Returns how many landed."""
+    """`count` exits of one contract, executed now, on positions held now and on which nothing
+    landed since `since`: a desk closing positions while the dashboard watches. Held now is
+    the live view's (with what landed since the last run): a position the last run showed
+    held may have been closed since, and an exit on it would be quarantined, never shown.
+    Returns how many landed."""
     with database.transaction(target) as cursor:
         cursor.execute(
             """
@@ -516,7 +518,7 @@ def land_exits_now(target: database.Warehouse, count: int, since: dt.datetime) -
                 0.01, now()
             from (
                 select position_id, current_price, average_entry_price
-                from marts.mv_current_positions
+                from marts.live_current_positions
                 where open_quantity >= 1
                     and position_id not in (
                         select position_id from raw.trades where loaded_at >= %s
