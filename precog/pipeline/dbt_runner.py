@@ -68,30 +68,31 @@ def parse_key(env: dict[str, str], project: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
-def prepare_manifest() -> None:
+def prepare_manifest(manifest_path: Path = MANIFEST_PATH) -> bool:
     """Parse the project into target/manifest.json, which the Dagster definitions load, unless
     the manifest there was parsed from the same files and environment (parse_key): dbt's own
-    partial parse still costs seconds of start-up, paid by every `precog run`.
+    partial parse still costs seconds of start-up, paid by every `precog run`. Whether it parsed.
 
     One parse at a time (a lock), into a folder of its own that keeps dbt's partial parsing, and
     the manifest swapped in whole (a rename): a process reading target/manifest.json while
     another parses never sees half a file. dbt's partial parsing state goes beside it, where
     dagster-dbt copies it from into each invocation's target folder.
     """
-    parse_dir = MANIFEST_PATH.parent / "parse"
+    parse_dir = manifest_path.parent / "parse"
     parse_dir.mkdir(parents=True, exist_ok=True)
-    key_path = MANIFEST_PATH.with_name("manifest.key")
+    key_path = manifest_path.with_name("manifest.key")
     with (parse_dir / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         key = parse_key(dbt_env())
-        if MANIFEST_PATH.exists() and key_path.exists() and key_path.read_text() == key:
-            return
+        if manifest_path.exists() and key_path.exists() and key_path.read_text() == key:
+            return False
         result = run_dbt(["parse", "--quiet"], target_path=parse_dir)
         if result.returncode != 0:
             raise RuntimeError(f"dbt parse failed: {(result.stdout + result.stderr).strip()}")
         key_path.unlink(missing_ok=True)  # the key goes last, after what it describes
         for name in ("manifest.json", "partial_parse.msgpack"):
-            staged = MANIFEST_PATH.with_name(f".{name}.{os.getpid()}")
+            staged = manifest_path.with_name(f".{name}.{os.getpid()}")
             shutil.copyfile(parse_dir / name, staged)
-            os.replace(staged, MANIFEST_PATH.with_name(name))
+            os.replace(staged, manifest_path.with_name(name))
         key_path.write_text(key)
+        return True

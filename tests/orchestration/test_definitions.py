@@ -22,6 +22,7 @@ from precog import PROJECT_ROOT
 from precog.pipeline.dbt_runner import (
     MANIFEST_PATH,
     PARSED_FOLDERS,
+    dbt_env,
     parse_key,
     prepare_manifest,
 )
@@ -258,7 +259,14 @@ def test_the_project_is_parsed_again_only_when_what_dbt_parses_changed(defs, tmp
     with (tmp_path / "models" / "staging" / "stg_trades.sql").open("a") as model:
         model.write("\n")
     assert parse_key(environment, tmp_path) != parse_key(environment)
-    # the definitions' manifest is current: preparing it again does not parse
-    parsed = MANIFEST_PATH.stat().st_mtime_ns
-    prepare_manifest()
-    assert MANIFEST_PATH.stat().st_mtime_ns == parsed
+    # A manifest parsed with this key is kept; one with another key is parsed again. (In a
+    # folder of its own: the suite's other processes parse target/ for their own databases.)
+    manifest = tmp_path / "target" / "manifest.json"
+    manifest.parent.mkdir()
+    shutil.copy(MANIFEST_PATH, manifest)
+    manifest.with_name("manifest.key").write_text(parse_key(dbt_env()))
+    assert not prepare_manifest(manifest)
+    manifest.with_name("manifest.key").write_text("a key of other files")
+    assert prepare_manifest(manifest)
+    assert manifest.with_name("manifest.key").read_text() == parse_key(dbt_env())
+    assert json.loads(manifest.read_text())["metadata"]["project_name"] == "precog"
