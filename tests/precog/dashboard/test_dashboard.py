@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from decimal import Decimal
+from pathlib import Path
 
+import plotly
 import pytest
 
 from precog import PROJECT_ROOT
@@ -27,6 +30,9 @@ from tests.helpers import create_database, drop_databases, module_database, prec
 
 DESK_NOW = "2026-02-01T18:00:00+00:00"
 SCREENSHOT = PROJECT_ROOT / "docs" / "dashboard.png"
+VENDORED_PLOTLY = (
+    PROJECT_ROOT / "precog" / "dashboard" / "assets" / "vendor" / "plotly-basic.min.js"
+)
 # Each endpoint and the analysis it answers with (compiled with its defaults by `dbt compile`).
 ENDPOINTS = {
     "/api/performance/daily": "daily_pnl",
@@ -113,6 +119,41 @@ def test_every_panel_renders_with_data(server, browser):
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     page.close()
+
+
+def test_the_page_answers_its_choices(server, browser):
+    """The page opens drawn from its layout; a choice on it asks the server again."""
+    page, _ = open_page(browser, server)
+
+    def choose(dropdown: str, option: str) -> None:
+        page.click(dropdown)
+        page.get_by_role("option", name=option, exact=True).click()
+
+    bars = "document.querySelectorAll('#pnl-chart .bars .point').length"
+    days = page.evaluate(bars)
+    assert days > 8
+    choose("#filter-days", "last 7 days")
+    page.wait_for_function(f"{bars} <= 8", timeout=10_000)  # the 7 days before today, today
+    versions = (
+        "[...document.querySelectorAll('#strategy-table td[data-dash-column=strategy_version]')]"
+    )
+    assert page.evaluate(f"{versions}.every(cell => cell.innerText.startsWith('1.'))")
+    choose("#strategy-name", "steady_edge")  # value_hunter's versions, then steady_edge's
+    page.wait_for_function(
+        f"{versions}.every(cell => cell.innerText.startsWith('3.0'))", timeout=10_000
+    )
+    page.close()
+
+
+def test_the_vendored_plotly_bundle_is_the_version_plotly_ships():
+    """The page loads plotly.js' basic bundle (scatter and bar, all it draws) from its assets,
+    a quarter of the full bundle dcc.Graph would fetch; it must be the version plotly ships."""
+
+    def version(path: Path) -> str:
+        return re.search(r"plotly\.js .*?v(\d+\.\d+\.\d+)", path.read_text()[:300]).group(1)
+
+    full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert version(VENDORED_PLOTLY) == version(full)
 
 
 def test_api_answers_equal_the_panels_queries(desk, server, tmp_path):
