@@ -44,6 +44,7 @@ PANELS_DRAWN = (
     "#markets-table, #markets-table-empty",
     "#ab-results h4, #ab-empty",
 )
+FLOOR_DRAWN = ("#floor",)
 LIVE_TIMEOUT = 10  # seconds a landing may take to show on the open page
 ENDPOINTS = [
     "/api/performance/daily?days=30",
@@ -113,7 +114,9 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
 
 
-def open_page(browser, base: str, errors: list[str] | None = None):
+def open_page(
+    browser, base: str, errors: list[str] | None = None, drawn: tuple[str, ...] = PANELS_DRAWN
+):
     """A page of the dashboard once every panel has drawn and the stream is live, and the
     seconds from navigation to that; the page's script errors go to `errors`."""
     page = browser.new_page(viewport={"width": 1300, "height": 900})
@@ -121,11 +124,40 @@ def open_page(browser, base: str, errors: list[str] | None = None):
         page.on("pageerror", lambda error: errors.append(str(error)))
     started = time.perf_counter()
     page.goto(base + "/")
-    for selector in PANELS_DRAWN:
+    for selector in drawn:
         page.wait_for_selector(selector, timeout=60_000)
     seconds = time.perf_counter() - started
-    page.wait_for_selector("html[data-live=live]", state="attached", timeout=60_000)
+    if drawn is PANELS_DRAWN:
+        page.wait_for_selector("html[data-live=live]", state="attached", timeout=60_000)
     return page, seconds
+
+
+@contextlib.contextmanager
+def page_floor():
+    """The floor of a Dash page on this machine: Dash's own scripts (React, the renderer, the
+    component libraries the dashboard uses) drawing one empty element, served as the dashboard
+    is (uvicorn, FastAPI). Yields its address."""
+    import dash
+    import uvicorn
+    from dash import dash_table, dcc, html  # noqa: F401 - their scripts, as the page loads them
+    from fastapi import FastAPI
+
+    api = FastAPI()
+    app = dash.Dash(__name__, server=api, assets_folder=os.devnull)
+    app.layout = html.Div("empty", id="floor")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def watch_today(page) -> None:
@@ -153,6 +185,7 @@ class Served:
     start_seconds: float = 0.0
     api: dict[str, list[float]] = field(default_factory=dict)  # endpoint: seconds per request
     page_loads: list[float] = field(default_factory=list)
+    floor_loads: list[float] = field(default_factory=list)  # an empty Dash page (page_floor)
     live_latencies: list[float] = field(default_factory=list)  # commit to browser, seconds
     missed: int = 0  # landings the page did not show within LIVE_TIMEOUT
     listeners: int = 0
@@ -213,10 +246,15 @@ def _measure_browser(server, served: Served, land_one, loads: int, landings: int
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         open_page(browser, server.base)[0].close()  # warm
-        for _ in range(loads):
-            page, seconds = open_page(browser, server.base)
-            served.page_loads.append(seconds)
-            page.close()
+        with page_floor() as floor:
+            open_page(browser, floor, drawn=FLOOR_DRAWN)[0].close()
+            for _ in range(loads):  # in turns: the machine's noise falls on both alike
+                page, seconds = open_page(browser, server.base)
+                served.page_loads.append(seconds)
+                page.close()
+                page, seconds = open_page(browser, floor, drawn=FLOOR_DRAWN)
+                served.floor_loads.append(seconds)
+                page.close()
         listeners = [_Listener(server.port) for _ in range(49)]
         for listener in listeners:
             listener.start()
@@ -265,7 +303,10 @@ def report(trades: int, served: Served) -> list[str]:
     lines += [
         "",
         f"- page load, navigation to every panel drawn (Chromium, {len(loads)} loads): "
-        f"p50 {statistics.median(loads) * ms:.0f} ms, max {max(loads) * ms:.0f} ms",
+        f"p50 {statistics.median(loads) * ms:.0f} ms, max {max(loads) * ms:.0f} ms; "
+        f"an empty Dash page in turn with it (Dash's floor here): p50 "
+        f"{statistics.median(served.floor_loads) * ms:.0f} ms, "
+        f"{statistics.median(loads) / statistics.median(served.floor_loads):.1f}x",
         f"- trade commit to the open page ({served.landings} landings, {served.listeners} pages "
         f"listening): p50 {statistics.median(live) * ms:.0f} ms, p95 {p95(live) * ms:.0f} ms"
         if live

@@ -32,12 +32,16 @@ def test_on_demand_answers_equal_the_marts_and_the_live_view_shows_new_trades(wa
     assert live.live_today == live.on_demand_today
 
 
-def test_the_growth_plot_is_drawn_as_a_png(tmp_path):
+def needs_chromium() -> None:
     if not served.CHROMIUM.exists():
         reason = f"{served.CHROMIUM} is missing (`make test-tools` installs Debian's package)"
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+def test_the_growth_plot_is_drawn_as_a_png(tmp_path):
+    needs_chromium()
     points = {
         "load": [(1_000, 0.1), (1_000_000, 9.0)],
         "query p95": [(1_000, 0.002), (1_000_000, 0.003)],
@@ -47,3 +51,18 @@ def test_the_growth_plot_is_drawn_as_a_png(tmp_path):
     assert image.startswith(b"\x89PNG") and len(image) > 10_000
     html = plot.figure(points).to_html(include_plotlyjs=False)
     assert "trades in the history" in html and "query p95" in html
+
+
+def test_the_page_floor_serves_an_empty_dash_page():
+    """The floor page load is compared with: Dash's scripts drawing one element, no error."""
+    needs_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright, served.page_floor() as base:
+        browser = served.launch_chromium(playwright)
+        errors: list[str] = []
+        page, seconds = served.open_page(browser, base, errors, drawn=served.FLOOR_DRAWN)
+        assert page.inner_text("#floor") == "empty" and errors == [] and seconds > 0
+        scripts = page.eval_on_selector_all("script[src]", "nodes => nodes.map(n => n.src)")
+        assert any("dash_table" in src for src in scripts), scripts  # the page's libraries
+        browser.close()
