@@ -33,7 +33,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-# What a page shows once every panel has drawn (precog/dashboard/page.py), data or empty state.
+# What a page shows once every panel has drawn (precog/dashboard/layout.py), data or empty state.
 PANELS_DRAWN = (
     "#pnl-chart .main-svg",
     "#positions-table, #positions-table-empty",
@@ -115,10 +115,15 @@ def launch_chromium(playwright):
 
 
 def open_page(
-    browser, base: str, errors: list[str] | None = None, drawn: tuple[str, ...] = PANELS_DRAWN
+    browser,
+    base: str,
+    errors: list[str] | None = None,
+    drawn: tuple[str, ...] = PANELS_DRAWN,
+    live: bool = True,
 ):
-    """A page of the dashboard once every panel has drawn and the stream is live, and the
-    seconds from navigation to that; the page's script errors go to `errors`."""
+    """A page once everything in `drawn` shows (by default every panel of the dashboard) and,
+    if `live`, its stream is up; and the seconds from navigation to everything drawn. The
+    page's script errors go to `errors`."""
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     if errors is not None:
         page.on("pageerror", lambda error: errors.append(str(error)))
@@ -127,37 +132,45 @@ def open_page(
     for selector in drawn:
         page.wait_for_selector(selector, timeout=60_000)
     seconds = time.perf_counter() - started
-    if drawn is PANELS_DRAWN:
+    if live:
         page.wait_for_selector("html[data-live=live]", state="attached", timeout=60_000)
     return page, seconds
 
 
+def open_floor(browser, base: str, errors: list[str] | None = None):
+    return open_page(browser, base, errors, drawn=FLOOR_DRAWN, live=False)
+
+
 @contextlib.contextmanager
 def page_floor():
-    """The floor of a Dash page on this machine: Dash's own scripts (React, the renderer, the
-    component libraries the dashboard uses) drawing one empty element, served as the dashboard
-    is (uvicorn, FastAPI). Yields its address."""
+    """The floor of a Dash page on this machine: Dash's own scripts (React, its renderer, the
+    main bundles of its component libraries) drawing one element, served as the dashboard is
+    (uvicorn, FastAPI; in a thread of this process). Yields its address."""
     import dash
     import uvicorn
-    from dash import dash_table, dcc, html  # noqa: F401 - their scripts, as the page loads them
+    from dash import html
     from fastapi import FastAPI
 
     api = FastAPI()
-    app = dash.Dash(__name__, server=api, assets_folder=os.devnull)
+    app = dash.Dash(__name__, server=api, include_assets_files=False)
     app.layout = html.Div("empty", id="floor")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(api, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(api, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
     thread.start()
     try:
+        deadline = time.monotonic() + 30
         while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the empty Dash page did not start")
             time.sleep(0.05)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        listening.close()
 
 
 def watch_today(page) -> None:
@@ -247,12 +260,12 @@ def _measure_browser(server, served: Served, land_one, loads: int, landings: int
         browser = launch_chromium(playwright)
         open_page(browser, server.base)[0].close()  # warm
         with page_floor() as floor:
-            open_page(browser, floor, drawn=FLOOR_DRAWN)[0].close()
+            open_floor(browser, floor)[0].close()
             for _ in range(loads):  # in turns: the machine's noise falls on both alike
                 page, seconds = open_page(browser, server.base)
                 served.page_loads.append(seconds)
                 page.close()
-                page, seconds = open_page(browser, floor, drawn=FLOOR_DRAWN)
+                page, seconds = open_floor(browser, floor)
                 served.floor_loads.append(seconds)
                 page.close()
         listeners = [_Listener(server.port) for _ in range(49)]

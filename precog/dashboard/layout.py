@@ -4,6 +4,7 @@ a round trip) before anything shows. page.py answers what changes after."""
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,9 +20,12 @@ from precog.dashboard.figures import (
     table,
     win_rate_figure,
 )
+from precog.dashboard.panels import PANELS
 from precog.dashboard.reader import Reader
 
-DEFAULT_DAYS = 30
+log = logging.getLogger(__name__)
+
+DEFAULT_DAYS = PANELS["daily_pnl"]["days"]
 DAYS = [7, 30, 90, 365]
 # The columns each table shows, in order.
 POSITION_COLUMNS = [
@@ -111,43 +115,57 @@ class Opening:
     experiments: list[dict] = field(default_factory=list)
 
 
-def read_opening(reader: Reader) -> Opening:
-    """The panels' reads, side by side; the two that depend on another (the strategy to
-    compare, the model to draw) follow it."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
+def read_opening(reader: Reader, pool: ThreadPoolExecutor) -> Opening:
+    """The panels' reads, side by side on `pool`; the two that depend on another (the strategy
+    to compare, the model to draw) follow it. A read that fails leaves its panel empty (and
+    logged): the rest of the page still opens."""
 
-        def read(panel: str, **given: Any) -> Future:
-            return pool.submit(reader.fetch, panel, **given)
+    def read(panel: str, **given: Any) -> Future:
+        return pool.submit(reader.fetch, panel, **given)
 
-        filters, accuracy = read("dashboard_filters"), read("model_accuracy")
-        daily_pnl, positions = read("daily_pnl"), read("current_positions")
-        edge_capture, markets = read("edge_capture"), read("market_overview")
-        tests = read("ab_test_results")
-        opening = Opening(filters=filters.result(), accuracy=accuracy.result())
-        opening.strategy_name = _first_strategy(opening.filters)
-        models = _distinct(opening.accuracy, "model_id")
-        opening.model_id = models[0]["model_id"] if models else None
-        comparison = (
-            read("strategy_comparison", strategy_name=opening.strategy_name)
-            if opening.strategy_name
-            else None
-        )
-        calibration = (
-            read("calibration_curve", model_id=opening.model_id, league="ALL")
-            if opening.model_id is not None
-            else None
-        )
-        opening.daily_pnl, opening.positions = daily_pnl.result(), positions.result()
-        opening.edge_capture, opening.markets = edge_capture.result(), markets.result()
-        opening.experiments = tests.result()
-        opening.strategy_comparison = comparison.result() if comparison else []
-        opening.calibration = calibration.result() if calibration else []
-        return opening
+    filters, accuracy = read("dashboard_filters"), read("model_accuracy")
+    daily_pnl, positions = read("daily_pnl"), read("current_positions")
+    edge_capture, markets = read("edge_capture"), read("market_overview")
+    ab_tests = read("ab_test_results")
+    opening = Opening(filters=_rows(filters, "dashboard_filters"))
+    opening.strategy_name = _first_strategy(opening.filters)
+    comparison = (
+        read("strategy_comparison", strategy_name=opening.strategy_name)
+        if opening.strategy_name
+        else None
+    )
+    opening.accuracy = _rows(accuracy, "model_accuracy")
+    models = _distinct(opening.accuracy, "model_id")
+    opening.model_id = models[0]["model_id"] if models else None
+    calibration = (
+        read("calibration_curve", model_id=opening.model_id, league="ALL")
+        if opening.model_id is not None
+        else None
+    )
+    opening.daily_pnl = _rows(daily_pnl, "daily_pnl")
+    opening.positions = _rows(positions, "current_positions")
+    opening.edge_capture = _rows(edge_capture, "edge_capture")
+    opening.markets = _rows(markets, "market_overview")
+    opening.experiments = _rows(ab_tests, "ab_test_results")
+    opening.strategy_comparison = _rows(comparison, "strategy_comparison")
+    opening.calibration = _rows(calibration, "calibration_curve")
+    return opening
+
+
+def _rows(read: Future | None, panel: str) -> list[dict]:
+    if read is None:
+        return []
+    try:
+        return read.result()
+    except Exception:
+        log.exception("the page opens without panel %s", panel)
+        return []
 
 
 def _first_strategy(filters: list[dict]) -> str | None:
     names = sorted({row["strategy_name"] for row in filters})
-    return "value_hunter" if "value_hunter" in names else (names[0] if names else None)
+    default = PANELS["strategy_comparison"]["strategy_name"]
+    return default if default in names else (names[0] if names else None)
 
 
 # --- the page -----------------------------------------------------------------------------------

@@ -112,6 +112,8 @@ class LiveFeed:
                     pending, last = False, time.monotonic()
                     if self._subscribers:
                         self._publish()
+                    else:  # a change no page saw: the last snapshot is older than the panels
+                        self._latest = None
         finally:
             connection.close()
 

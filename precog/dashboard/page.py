@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import dash
 from dash import Input, Output
 from fastapi import FastAPI
+from plotly.io.json import to_json_plotly
 
 from precog.dashboard.figures import calibration_figure, pnl_figure
 from precog.dashboard.layout import (
@@ -28,20 +30,37 @@ from precog.dashboard.reader import Reader
 
 # A panel's rows, read off the event loop.
 Fetch = Callable[..., Awaitable[list[dict]]]
+OPENING_READS = 4  # panels read at once for the pages opening
+
+
+class DeskPage(dash.Dash):
+    """Dash serving a layout read per page (the page opens drawn, layout.py), while its own
+    layout, which it checks the callbacks against, stays the page's empty structure: Dash's
+    check reads nothing. It serves the layout from a thread (a sync route)."""
+
+    def __init__(self, reader: Reader, **settings: Any):
+        super().__init__(**settings)
+        self.reader = reader
+        # Bounds the opening reads of all pages at once (each panel's read is a connection).
+        self.readers = ThreadPoolExecutor(max_workers=OPENING_READS, thread_name_prefix="opening")
+        self.layout = layout(Opening())
+
+    def serve_layout(self):
+        opened = layout(read_opening(self.reader, self.readers))
+        return self.backend.make_response(to_json_plotly(opened), mimetype="application/json")
 
 
 def mount(api: FastAPI, reader: Reader) -> dash.Dash:
-    """The page, served by the API's own server. Its layout is read per page (Dash serves it
-    from a thread); the callbacks only answer a choice made on the page or the live stream."""
-    app = dash.Dash(
-        __name__,
+    """The page, served by the API's own server. The callbacks only answer a choice made on
+    the page or the live stream."""
+    app = DeskPage(
+        reader,
+        name=__name__,
         server=api,
         title="precog desk",
         assets_folder=str(Path(__file__).parent / "assets"),
         update_title=None,
     )
-    app.validation_layout = layout(Opening())  # what Dash checks the callbacks against
-    app.layout = lambda: layout(read_opening(reader))
 
     async def fetch(panel: str, **given: Any) -> list[dict]:
         return await asyncio.to_thread(reader.fetch, panel, **given)

@@ -8,7 +8,6 @@ import dataclasses
 import logging
 import os
 import queue
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,7 +38,6 @@ class Reader:
         # The desk's "now" (macros/clock.sql): a replay of a past day, or a test's fixed clock.
         self.options = f"-c precog.now={as_of.replace(' ', 'T')}" if as_of else None
         self._idle: queue.LifoQueue = queue.LifoQueue()
-        self._lock = threading.Lock()
 
     def connect(self):
         """A new connection as bi_reader (the live feed keeps one of its own)."""
@@ -57,7 +55,10 @@ class Reader:
         try:
             yield session
         except psycopg2.OperationalError:
-            session.connection.close()  # the server went away: the next call connects again
+            # The server went away (a restart): the idle connections went with this one, and
+            # the next call connects again.
+            session.connection.close()
+            self.close()
             raise
         else:
             if self._idle.qsize() < POOL_SIZE:

@@ -61,7 +61,7 @@ def test_the_page_floor_serves_an_empty_dash_page():
     with sync_playwright() as playwright, served.page_floor() as base:
         browser = served.launch_chromium(playwright)
         errors: list[str] = []
-        page, seconds = served.open_page(browser, base, errors, drawn=served.FLOOR_DRAWN)
+        page, seconds = served.open_floor(browser, base, errors)
         assert page.inner_text("#floor") == "empty" and errors == [] and seconds > 0
         scripts = page.eval_on_selector_all("script[src]", "nodes => nodes.map(n => n.src)")
         assert any("dash_table" in src for src in scripts), scripts  # the page's libraries

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from precog.bench import served
 from precog.bench.measure import fill_ab_test_results
 from precog.bench.served import CHROMIUM, DashboardServer, launch_chromium
 from precog.dashboard import panels
+from precog.dashboard.layout import read_opening
 from precog.dashboard.reader import Reader
 from precog.pipeline.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
@@ -92,6 +94,14 @@ def open_page(browser, server: DashboardServer):
     return page, seconds
 
 
+def plotly_js_version(bundle: Path) -> str:
+    return re.search(r"plotly\.js .*?v(\d+\.\d+\.\d+)", bundle.read_text()[:300]).group(1)
+
+
+def vendored_plotly_version() -> str:
+    return plotly_js_version(VENDORED_PLOTLY)
+
+
 # --- the tests ---------------------------------------------------------------------------------
 
 
@@ -110,6 +120,14 @@ def test_every_panel_renders_with_data(server, browser):
     ), cells
     rates = page.locator("#strategy-table td[data-dash-column=win_rate]").all_inner_texts()
     assert any(rate.endswith("%") for rate in rates), rates
+    # Drawn by the vendored plotly.js, whose bundle holds every trace type the page draws.
+    assert page.evaluate("Plotly.version") == vendored_plotly_version()
+    drawn = page.evaluate(
+        "[...document.querySelectorAll('.js-plotly-plot')]"
+        ".flatMap(graph => graph.data.map(trace => trace.type || 'scatter'))"
+    )
+    registered = page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")
+    assert drawn and set(drawn) <= set(registered), (drawn, registered)
     verdicts = page.locator(".verdict").all_inner_texts()
     assert len(verdicts) == 2 and all(verdicts), verdicts
     # Each panel's dbt exposure links to it.
@@ -121,26 +139,43 @@ def test_every_panel_renders_with_data(server, browser):
     page.close()
 
 
-def test_the_page_answers_its_choices(server, browser):
-    """The page opens drawn from its layout; a choice on it asks the server again."""
-    page, _ = open_page(browser, server)
+def test_the_page_opens_drawn_and_answers_its_choices(server, browser):
+    """The layout carries every panel: no callback runs as the page opens but the live
+    panels' (a snapshot of the stream); a choice on the page asks the server again."""
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            asked.append(json.loads(request.post_data)["output"])
+            if "_dash-update-component" in request.url
+            else None
+        ),
+    )
+    page.goto(server.base + "/")
+    for selector in served.PANELS_DRAWN:
+        page.wait_for_selector(selector)
+    assert all("pnl-chart.figure" in output or output == "positions.children" for output in asked)
 
     def choose(dropdown: str, option: str) -> None:
         page.click(dropdown)
         page.get_by_role("option", name=option, exact=True).click()
 
     bars = "document.querySelectorAll('#pnl-chart .bars .point').length"
-    days = page.evaluate(bars)
-    assert days > 8
+    week = server.get("/api/performance/daily?days=7")[1]
+    assert page.evaluate(bars) > len(week) > 0
     choose("#filter-days", "last 7 days")
-    page.wait_for_function(f"{bars} <= 8", timeout=10_000)  # the 7 days before today, today
+    page.wait_for_function(f"{bars} === {len(week)}", timeout=10_000)
     versions = (
         "[...document.querySelectorAll('#strategy-table td[data-dash-column=strategy_version]')]"
     )
-    assert page.evaluate(f"{versions}.every(cell => cell.innerText.startsWith('1.'))")
+    assert page.evaluate(
+        f"{versions}.length > 0 && {versions}.every(c => c.innerText.startsWith('1.'))"
+    )
     choose("#strategy-name", "steady_edge")  # value_hunter's versions, then steady_edge's
     page.wait_for_function(
-        f"{versions}.every(cell => cell.innerText.startsWith('3.0'))", timeout=10_000
+        f"{versions}.length > 0 && {versions}.every(c => c.innerText.startsWith('3.0'))",
+        timeout=10_000,
     )
     page.close()
 
@@ -149,11 +184,8 @@ def test_the_vendored_plotly_bundle_is_the_version_plotly_ships():
     """The page loads plotly.js' basic bundle (scatter and bar, all it draws) from its assets,
     a quarter of the full bundle dcc.Graph would fetch; it must be the version plotly ships."""
 
-    def version(path: Path) -> str:
-        return re.search(r"plotly\.js .*?v(\d+\.\d+\.\d+)", path.read_text()[:300]).group(1)
-
     full = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    assert version(VENDORED_PLOTLY) == version(full)
+    assert vendored_plotly_version() == plotly_js_version(full)
 
 
 def test_api_answers_equal_the_panels_queries(desk, server, tmp_path):
@@ -321,5 +353,17 @@ def test_the_panels_as_the_page_opens_are_prepared_once_per_session(desk):
             cursor.execute(queries["daily_pnl"], panels.parameters("daily_pnl"))
             assert len(opened) == len(cursor.fetchall()) > 0
         assert filtered and {row["date"] for row in filtered} <= {row["date"] for row in opened}
+    finally:
+        reader.close()
+
+
+def test_a_panel_that_cannot_be_read_leaves_the_rest_of_the_page(desk):
+    queries = {**panels.compile_panels(desk), "market_overview": "select 1 / 0"}
+    reader = Reader(desk, queries, as_of=DESK_NOW)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            opening = read_opening(reader, pool)
+        assert opening.markets == []
+        assert opening.daily_pnl and opening.positions and opening.calibration
     finally:
         reader.close()
