@@ -203,8 +203,8 @@ def bench(args: argparse.Namespace) -> None:
     _check_settings()
     sizes = ", ".join(f"{n:,}" for n in args.trades)
     print(
-        f"precog bench: {sizes} trades, each in a fresh database; about 5 minutes per million"
-        " trades on 2 cores (1M and 10M: about 45 minutes)",
+        f"precog bench: {sizes} trades, each in a fresh database; on 2 cores about 13 minutes"
+        " at 1M and 100 at 10M (most of it the on-demand answers it times the marts against)",
         flush=True,
     )
     print(benchmark.run(args.trades, seed=args.seed))
