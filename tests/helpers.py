@@ -326,3 +326,14 @@ def markets_frame(variants, trades=None, wins=None, pnl=None) -> pd.DataFrame:
             "stratification_key": ["NBA|moneyline"] * size,
         }
     )
+
+
+def needs_chromium(skipping: str = "") -> None:
+    """Skip a browser test where Debian's Chromium is missing; on CI, fail it: CI installs it."""
+    from precog.bench.served import CHROMIUM
+
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is missing (`make test-tools` installs Debian's package)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(f"{skipping}{reason}")

@@ -30,7 +30,7 @@ from precog.dashboard.reader import Reader
 
 # A panel's rows, read off the event loop.
 Fetch = Callable[..., Awaitable[list[dict]]]
-OPENING_READS = 4  # panels read at once for the pages opening
+OPENING_READS = 4  # panels read at once, all opening pages together
 
 
 class DeskPage(dash.Dash):

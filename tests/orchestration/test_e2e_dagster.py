@@ -24,12 +24,13 @@ from typing import Any
 import pytest
 
 from precog import PROJECT_ROOT, reporting_timezone
+from precog.bench.served import CHROMIUM
 from precog.pipeline.dbt_runner import dbt_env
 from precog.warehouse import database
-from tests.helpers import precog
+from tests.helpers import needs_chromium, precog
 
 BIN = Path(sys.executable).parent  # this environment's dagster-webserver and dagster-daemon
-CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `make test-tools` installs it
+
 LOCATION = "precog_analytics"  # [tool.dagster] code_location_name in pyproject.toml
 REPOSITORY = "__repository__"  # the repository a Definitions object becomes
 # Three consecutive hourly partitions at the end of the simulated history (--end 2026-02-01).
@@ -367,11 +368,7 @@ def test_backfill_through_webserver_and_daemon(warehouse, cursor, dagster, tmp_p
     assert expected <= materialized, sorted(expected - materialized)
 
     # The asset graph in a browser: the lineage of the hourly level, after the backfill.
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (`make test-tools` installs Debian's package)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(f"backfill checked; asset graph screenshot not: {reason}")
+    needs_chromium("backfill checked; asset graph screenshot not: ")
     page = dagster.url("/assets/intermediate/int_pnl_hourly?view=lineage")
     screenshot = tmp_path / "asset-graph.png"
     started = time.monotonic()

@@ -5,13 +5,10 @@ the benchmark's ratios rest on is kept in CI."""
 
 from __future__ import annotations
 
-import os
-
-import pytest
-
 from precog import simulator
 from precog.bench import measure as bench
 from precog.bench import plot, served
+from tests.helpers import needs_chromium
 
 
 def test_on_demand_answers_equal_the_marts_and_the_live_view_shows_new_trades(warehouse, tmp_path):
@@ -30,14 +27,6 @@ def test_on_demand_answers_equal_the_marts_and_the_live_view_shows_new_trades(wa
     assert live.live_today > live.materialized_today
     assert live.same_as_on_demand
     assert live.live_today == live.on_demand_today
-
-
-def needs_chromium() -> None:
-    if not served.CHROMIUM.exists():
-        reason = f"{served.CHROMIUM} is missing (`make test-tools` installs Debian's package)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 def test_the_growth_plot_is_drawn_as_a_png(tmp_path):

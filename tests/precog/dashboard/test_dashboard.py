@@ -9,7 +9,6 @@ The desk's clock stands at DESK_NOW (the server's --as-of), so no verdict depend
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -22,13 +21,19 @@ import pytest
 from precog import PROJECT_ROOT
 from precog.bench import served
 from precog.bench.measure import fill_ab_test_results
-from precog.bench.served import CHROMIUM, DashboardServer, launch_chromium
+from precog.bench.served import DashboardServer, launch_chromium
 from precog.dashboard import panels
 from precog.dashboard.layout import read_opening
 from precog.dashboard.reader import Reader
 from precog.pipeline.dbt_runner import MANIFEST_PATH, run_dbt
 from precog.warehouse import database
-from tests.helpers import create_database, drop_databases, module_database, precog
+from tests.helpers import (
+    create_database,
+    drop_databases,
+    module_database,
+    needs_chromium,
+    precog,
+)
 
 DESK_NOW = "2026-02-01T18:00:00+00:00"
 SCREENSHOT = PROJECT_ROOT / "docs" / "dashboard.png"
@@ -73,11 +78,7 @@ def server(desk, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (`make test-tools` installs Debian's package)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    needs_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
