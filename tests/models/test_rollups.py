@@ -9,11 +9,14 @@ must equal a full refresh; re-running must change nothing.
 from __future__ import annotations
 
 import random
+import subprocess
 from datetime import UTC, datetime, timedelta
 
+import psycopg2
 import pytest
 
 from precog import simulator
+from precog.pipeline.dbt_runner import run_dbt
 from tests.helpers import (
     LEVELS,
     assert_levels_equal_direct_computation,
@@ -101,3 +104,44 @@ def test_incremental_history_with_late_rows_equals_a_full_refresh(warehouse, cur
     assert snapshot(cursor) == incremental
     build(warehouse, tmp_path, "--full-refresh")
     assert snapshot(cursor) == incremental
+
+
+def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor, tmp_path):
+    """The levels' grain is a unique index (dbt_project.yml): a duplicate bucket cannot be
+    written, and the grain test, which then reads nothing, still fails on rows the index cannot
+    see (its nulls are distinct: two buckets with a null in the grain) or if it is gone."""
+    simulator.simulate_history(trades=2000, seed=5, end=HISTORY_END)
+    build(warehouse, tmp_path)
+    hourly = "intermediate.int_pnl_hourly"
+
+    def grain_test_fails() -> bool:
+        result = run_dbt(
+            ["test", "--select", "int_pnl_hourly,test_name:unique_combination_of_columns"],
+            warehouse, tmp_path / "dbt-target",
+        )  # fmt: skip
+        assert result.returncode in (0, 1), result.stdout[-2000:]
+        return result.returncode == 1 and "Got 1 result" in result.stdout
+
+    assert not grain_test_fails()
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        cursor.execute(f"insert into {hourly} select * from {hourly} limit 1")
+
+    cursor.execute(
+        f"insert into {hourly} select period_start, period_end, null, model_id, league,"
+        f" market_type, total_trades, closed_trades, winning_trades, losing_trades, contracts,"
+        f" notional, fees, gross_profit, gross_loss, net_pnl, edge_sum, edge_count, peak_pnl,"
+        f" trough_pnl, max_drawdown, first_pnl_day, last_pnl_day, daily_pnl_sum_squares"
+        f" from (select * from {hourly} limit 1) as bucket cross join generate_series(1, 2)"
+    )
+    assert grain_test_fails()
+
+    cursor.execute(f"delete from {hourly} where strategy_id is null")
+    cursor.execute(
+        "select indexrelid::regclass::text from pg_index"
+        " where indrelid = %s::regclass and indisunique",
+        (hourly,),
+    )
+    cursor.execute(f"drop index {cursor.fetchone()[0]}")
+    assert not grain_test_fails()
+    cursor.execute(f"insert into {hourly} select * from {hourly} limit 1")
+    assert grain_test_fails()
