@@ -8,6 +8,9 @@
     {%- if not execute or relation is string or relation.identifier is none -%}
         {%- do return(none) -%}
     {%- endif -%}
+    {%- for column in columns if not column.replace('_', '').isalnum() -%}
+        {%- do return(none) -%}  {#- an expression: no index of plain columns covers it -#}
+    {%- endfor -%}
     {%- set sql -%}
         select bool_or(indexes.indnullsnotdistinct)
         from pg_index as indexes
