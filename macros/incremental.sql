@@ -82,8 +82,11 @@
 
 {#- The buckets of `grain` and `dimensions` the positions in `changes` (a relation of
     position_id) touch: those of every raw trade of theirs, valid or not, so buckets a trade
-    left are included, under every version of the position and of its market. -#}
-{% macro touched_buckets(changes, grain, dimensions=rollup_dimensions()) -%}
+    left are included, under every version of the position and of its market. `executed_from`
+    and `executed_to` (SQL expressions) keep the trades executed in [from, to); `lookup` looks
+    each position up (lookup_join: few positions, which the planner cannot count). -#}
+{% macro touched_buckets(changes, grain, dimensions=rollup_dimensions(), executed_from=none,
+    executed_to=none, lookup=false) -%}
     {%- set source_of = {'strategy_id': 'positions', 'model_id': 'positions',
         'league': 'markets', 'market_type': 'markets'} -%}
     select distinct
@@ -92,10 +95,15 @@
         {{ source_of[dimension] }}.{{ dimension }}
         {%- endfor %}
     from {{ changes }} as changes
-    inner join {{ source('raw', 'trades') }} as trades on trades.position_id = changes.position_id
-    inner join {{ source('raw', 'positions') }} as positions
-        on positions.position_id = changes.position_id
-    inner join {{ source('raw', 'markets') }} as markets on markets.market_id = positions.market_id
+    {{ lookup_join(lookup, 'inner', source('raw', 'trades'), 'trades',
+        'trades.position_id = changes.position_id' ~ (
+            ' and trades.execution_timestamp >= ' ~ executed_from
+            ~ ' and trades.execution_timestamp < ' ~ executed_to
+            if executed_from is not none else '')) }}
+    {{ lookup_join(lookup, 'inner', source('raw', 'positions'), 'positions',
+        'positions.position_id = changes.position_id') }}
+    {{ lookup_join(lookup, 'inner', source('raw', 'markets'), 'markets',
+        'markets.market_id = positions.market_id') }}
 {%- endmacro %}
 
 {#- `left` and `right` (aliases) have the same `dimensions` (a list as rollup_dimensions()). -#}

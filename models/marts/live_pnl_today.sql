@@ -32,9 +32,8 @@ repriced as (
 
 touched_hours as (
 
-    select *
-    from ({{ touched_buckets('pending_positions', 'hour') }}) as touched
-    where touched.bucket >= {{ day_start }} and touched.bucket < {{ day_end }}
+    {{ touched_buckets('pending_positions', 'hour', executed_from=day_start, executed_to=day_end,
+        lookup=true) }}
 
 ),
 
