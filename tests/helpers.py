@@ -80,10 +80,14 @@ def unrounded_sql(target: database.Warehouse, body: str, target_path: Path) -> s
     return result.stdout
 
 
+# What build() builds: the levels (through performance_tracking), the positions, the strategy
+# mart's day buckets.
+BUILT_MODELS = ["+performance_tracking", "+int_open_positions", "+int_strategy_pnl_daily"]
+
+
 def build(target, tmp_path: Path, *extra: str) -> None:
     result = run_dbt(
-        ["run", "--select", "+performance_tracking", "+int_open_positions",
-         "+int_strategy_pnl_daily", *extra],  # fmt: skip
+        ["run", "--select", *BUILT_MODELS, *extra],
         target,
         tmp_path / "dbt-target",
     )

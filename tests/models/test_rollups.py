@@ -9,7 +9,6 @@ must equal a full refresh; re-running must change nothing.
 from __future__ import annotations
 
 import random
-import subprocess
 from datetime import UTC, datetime, timedelta
 
 import psycopg2
