@@ -45,10 +45,32 @@
     {{- return(none) -}}
 {%- endmacro %}
 
-{#- Post-hook: the model has processed the whole log, in the transaction that rebuilt it. -#}
+{#- Post-hook: the model has processed the log as far as its parents had, in the transaction
+    that rebuilt it. Never beyond a parent's own watermark: a model of the daily job (say
+    int_strategy_pnl_daily) can run while the hourly job left its parent behind (a failed test
+    skips int_trade_pnl); it then rebuilt those buckets from stale rows, and must again once the
+    parent catches up. -#}
 {% macro advance_watermark() -%}
+    {%- set parents = [] -%}
+    {%- for node_id in model.depends_on.nodes if node_id in graph.nodes -%}
+        {%- set parent = graph.nodes[node_id] -%}
+        {%- set hooks = parent.config.get('post-hook') or parent.config.get('post_hook') or [] -%}
+        {%- if '{{ advance_watermark() }}' in hooks | map(attribute='sql') | join -%}
+            {%- do parents.append(parent.alias or parent.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
     insert into precog_meta.build_watermarks (model, captured_through)
-    select '{{ this.identifier }}', max(captured_at) from {{ ref('int_position_changes') }}
+    select
+        '{{ this.identifier }}',
+        {%- if parents %}
+        least(max(captured_at), (
+            select min(captured_through) from precog_meta.build_watermarks
+            where model in ({% for parent in parents %}'{{ parent }}'{{ ', ' if not loop.last }}{% endfor %})
+        ))
+        {%- else %}
+        max(captured_at)
+        {%- endif %}
+    from {{ ref('int_position_changes') }}
     having max(captured_at) is not null
     on conflict (model) do update set captured_through = excluded.captured_through
 {%- endmacro %}
