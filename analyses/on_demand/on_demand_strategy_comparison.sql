@@ -33,15 +33,9 @@ strategy_trades as (
 
 ),
 
-strategy_days as (
-
-    {{ strategy_days('strategy_trades') }}
-
-),
-
 performance as (
 
-    {{ published(contract_columns('mv_strategy_performance'), strategy_performance('strategy_days')) }}
+    {{ published(contract_columns('mv_strategy_performance'), strategy_performance('strategy_trades')) }}
 
 ),
 
