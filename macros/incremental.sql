@@ -45,10 +45,32 @@
     {{- return(none) -}}
 {%- endmacro %}
 
-{#- Post-hook: the model has processed the whole log, in the transaction that rebuilt it. -#}
+{#- Post-hook: the model has processed the log as far as its parents had, in the transaction
+    that rebuilt it. Never beyond a parent's own watermark: a model of the daily job (say
+    int_strategy_pnl_daily) can run while the hourly job left its parent behind (a failed test
+    skips int_trade_pnl); it then rebuilt those buckets from stale rows, and must again once the
+    parent catches up. -#}
 {% macro advance_watermark() -%}
+    {%- set parents = [] -%}
+    {%- for node_id in model.depends_on.nodes if node_id in graph.nodes -%}
+        {%- set parent = graph.nodes[node_id] -%}
+        {%- set hooks = parent.config.get('post-hook') or parent.config.get('post_hook') or [] -%}
+        {%- if '{{ advance_watermark() }}' in hooks | map(attribute='sql') | join -%}
+            {%- do parents.append(parent.alias or parent.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
     insert into precog_meta.build_watermarks (model, captured_through)
-    select '{{ this.identifier }}', max(captured_at) from {{ ref('int_position_changes') }}
+    select
+        '{{ this.identifier }}',
+        {%- if parents %}
+        least(max(captured_at), (
+            select min(captured_through) from precog_meta.build_watermarks
+            where model in ({% for parent in parents %}'{{ parent }}'{{ ', ' if not loop.last }}{% endfor %})
+        ))
+        {%- else %}
+        max(captured_at)
+        {%- endif %}
+    from {{ ref('int_position_changes') }}
     having max(captured_at) is not null
     on conflict (model) do update set captured_through = excluded.captured_through
 {%- endmacro %}
@@ -58,24 +80,15 @@
     {{ this.identifier }}__dirty_buckets
 {%- endmacro %}
 
-{#- Pre-hook of a rollup level: find the buckets the unprocessed changes touch (every raw trade
-    of a changed position, valid or not, so buckets a trade left are included), keep them for the
-    model's query, and delete them: the query inserts them again, whole. Computed once into a
-    temporary table so the delete and the insert agree even while new rows land. -#}
-{% macro replace_dirty_buckets(grain) -%}
+{#- Pre-hook of a rollup level (or of a model composed like one, over `dimensions`): find the
+    buckets the unprocessed changes touch (every raw trade of a changed position, valid or not,
+    so buckets a trade left are included), keep them for the model's query, and delete them: the
+    query inserts them again, whole. Computed once into a temporary table so the delete and the
+    insert agree even while new rows land. -#}
+{% macro replace_dirty_buckets(grain, dimensions=rollup_dimensions()) -%}
     {%- if is_incremental() -%}
     create temporary table {{ dirty_buckets_table() }} on commit drop as
-    select distinct
-        {{ bucket_start(grain, 'trades.execution_timestamp') }} as bucket,
-        positions.strategy_id,
-        positions.model_id,
-        markets.league,
-        markets.market_type
-    from {{ unprocessed_changes() }} as changes
-    inner join {{ source('raw', 'trades') }} as trades on trades.position_id = changes.position_id
-    inner join {{ source('raw', 'positions') }} as positions
-        on positions.position_id = changes.position_id
-    inner join {{ source('raw', 'markets') }} as markets on markets.market_id = positions.market_id;
+    {{ touched_buckets(unprocessed_changes(), grain, dimensions) }};
 
     -- without statistics the planner would scan the whole child level instead of its index
     analyze {{ dirty_buckets_table() }};
@@ -83,11 +96,42 @@
     delete from {{ this }} as target
     using {{ dirty_buckets_table() }} as dirty
     where {{ bucket_matches('target.period_start', 'dirty.bucket', grain) }}
-        and (target.strategy_id, target.model_id, target.league, target.market_type)
-            = (dirty.strategy_id, dirty.model_id, dirty.league, dirty.market_type)
+        and {{ same_dimensions('target', 'dirty', dimensions) }}
     {%- else -%}
     select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- The buckets of `grain` and `dimensions` the positions in `changes` (a relation of
+    position_id) touch: those of every raw trade of theirs, valid or not, so buckets a trade
+    left are included, under every version of the position and of its market. `executed_from`
+    and `executed_to` (SQL expressions) keep the trades executed in [from, to); `lookup` looks
+    each position up (lookup_join: few positions, which the planner cannot count). -#}
+{% macro touched_buckets(changes, grain, dimensions=rollup_dimensions(), executed_from=none,
+    executed_to=none, lookup=false) -%}
+    {%- set source_of = {'strategy_id': 'positions', 'model_id': 'positions',
+        'league': 'markets', 'market_type': 'markets'} -%}
+    select distinct
+        {{ bucket_start(grain, 'trades.execution_timestamp') }} as bucket
+        {%- for dimension in dimensions.split(', ') %},
+        {{ source_of[dimension] }}.{{ dimension }}
+        {%- endfor %}
+    from {{ changes }} as changes
+    {{ lookup_join(lookup, 'inner', source('raw', 'trades'), 'trades',
+        'trades.position_id = changes.position_id' ~ (
+            ' and trades.execution_timestamp >= ' ~ executed_from
+            ~ ' and trades.execution_timestamp < ' ~ executed_to
+            if executed_from is not none else '')) }}
+    {{ lookup_join(lookup, 'inner', source('raw', 'positions'), 'positions',
+        'positions.position_id = changes.position_id') }}
+    {{ lookup_join(lookup, 'inner', source('raw', 'markets'), 'markets',
+        'markets.market_id = positions.market_id') }}
+{%- endmacro %}
+
+{#- `left` and `right` (aliases) have the same `dimensions` (a list as rollup_dimensions()). -#}
+{% macro same_dimensions(left, right, dimensions=rollup_dimensions()) -%}
+    ({{ left }}.{{ dimensions.split(', ') | join(', ' ~ left ~ '.') }})
+        = ({{ right }}.{{ dimensions.split(', ') | join(', ' ~ right ~ '.') }})
 {%- endmacro %}
 
 {#- all_time has one bucket per dimensions, with a null start. -#}

@@ -7,18 +7,33 @@
 {% macro market_edges(trade_counts) -%}
     with
 
-    edges as (
+    -- Settled markets' edges are history (the calibration marts score them): the overview keeps
+    -- the markets in play, so it stays small however long the history. The current version of
+    -- one is a current raw row not settled, which an index finds (migration 0012); each is
+    -- then looked up through the staging views (lookup_join), as are its edges.
+    markets_in_play as (
 
-        select * from {{ ref('stg_edges') }}
+        select distinct market_id
+        from {{ source('raw', 'markets') }}
+        where row_current_ind and status <> 'settled'
 
     ),
 
-    -- Settled markets' edges are history (the calibration marts score them): the overview keeps
-    -- the markets in play, so it stays small however long the history.
     markets as (
 
-        select * from {{ ref('stg_markets') }}
-        where status <> 'settled'
+        select markets.*
+        from markets_in_play
+        {{ lookup_join(true, 'inner', ref('stg_markets'), 'markets',
+            "markets.market_id = markets_in_play.market_id and markets.status <> 'settled'") }}
+
+    ),
+
+    edges as (
+
+        select edges.*
+        from markets
+        {{ lookup_join(true, 'inner', ref('stg_edges'), 'edges',
+            'edges.market_id = markets.market_id') }}
 
     ),
 

@@ -62,6 +62,15 @@
     )
 {%- endmacro %}
 
+{#- A level's composable components, in trade_segments' order: a level's rows are segments too. -#}
+{% macro level_components(prefix='') -%}
+    {%- for column in ['total_trades', 'closed_trades', 'winning_trades', 'losing_trades',
+        'contracts', 'notional', 'fees', 'gross_profit', 'gross_loss', 'net_pnl', 'edge_sum',
+        'edge_count', 'peak_pnl', 'trough_pnl', 'max_drawdown'] -%}
+        {{ prefix }}{{ column }}{{ ',' if not loop.last }}
+    {% endfor -%}
+{%- endmacro %}
+
 {#- One level: the buckets of `grain` built from the finer rows of `child` (the trade segments,
     or the level below).
 
@@ -87,8 +96,7 @@ children as (
     -- a range on period_start, so that the index of the child finds its rows
     inner join {{ dirty_buckets_table() }} as dirty
         on {{ bucket_contains('dirty.bucket', 'child.period_start', grain) }}
-        and (child.strategy_id, child.model_id, child.league, child.market_type)
-            = (dirty.strategy_id, dirty.model_id, dirty.league, dirty.market_type)
+        and {{ same_dimensions('child', 'dirty', dimensions) }}
     {%- endif %}
 
 ),

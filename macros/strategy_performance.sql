@@ -2,21 +2,26 @@
     (strategy_id, league, market_type), all models together. Not a sum of the all-time level's
     rows: max drawdown and the Sharpe ratio do not add up across models, whose trades
     interleave. So the buckets are composed from the trades with the levels' own macro
-    (macros/rollups.sql), by day then all time, and every rate is derived from the summed
-    components: the source document's AVG(win_rate) would be an average of averages. -#}
-{% macro strategy_performance(trades) -%}
-{%- set dimensions = 'strategy_id, league, market_type' -%}
+    (macros/rollups.sql), by day (strategy_days: intermediate.int_strategy_pnl_daily keeps them,
+    incrementally) then all time, and every rate is derived from the summed components: the
+    source document's AVG(win_rate) would be an average of averages. -#}
+
+{% macro strategy_dimensions() -%}
+    strategy_id, league, market_type
+{%- endmacro %}
+
+{#- The day buckets of `trades` (rows as int_trade_pnl) by strategy_dimensions(). -#}
+{% macro strategy_days(trades) -%}
+    {{ rollup_level(trade_segments(trades), 'day', 'period_start, trade_id', strategy_dimensions()) }}
+{%- endmacro %}
+
+{#- The mart's rows from `days` (rows as strategy_days). -#}
+{% macro strategy_performance(days) -%}
     with
-
-    days as (
-
-        {{ rollup_level(trade_segments(trades), 'day', 'period_start, trade_id', dimensions) }}
-
-    ),
 
     all_time as (
 
-        {{ rollup_level('days', 'all_time', dimensions=dimensions) }}
+        {{ rollup_level(days, 'all_time', dimensions=strategy_dimensions()) }}
 
     ),
 

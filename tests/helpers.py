@@ -80,9 +80,14 @@ def unrounded_sql(target: database.Warehouse, body: str, target_path: Path) -> s
     return result.stdout
 
 
+# What build() builds: the levels (through performance_tracking), the positions, the strategy
+# mart's day buckets.
+BUILT_MODELS = ["+performance_tracking", "+int_open_positions", "+int_strategy_pnl_daily"]
+
+
 def build(target, tmp_path: Path, *extra: str) -> None:
     result = run_dbt(
-        ["run", "--select", "+performance_tracking", "+int_open_positions", *extra],
+        ["run", "--select", *BUILT_MODELS, *extra],
         target,
         tmp_path / "dbt-target",
     )
@@ -237,7 +242,12 @@ def snapshot(cursor) -> list[tuple]:
     )
     levels = cursor.fetchall()
     cursor.execute("select * from intermediate.int_position_pnl order by position_id")
-    return levels + cursor.fetchall()
+    positions = cursor.fetchall()
+    cursor.execute(
+        "select * from intermediate.int_strategy_pnl_daily"
+        " order by period_start, strategy_id, league, market_type"
+    )
+    return levels + positions + cursor.fetchall()
 
 
 def precog(warehouse, *args: str) -> subprocess.CompletedProcess[str]:

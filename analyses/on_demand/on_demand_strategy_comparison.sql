@@ -33,9 +33,15 @@ strategy_trades as (
 
 ),
 
+strategy_days as (
+
+    {{ strategy_days('strategy_trades') }}
+
+),
+
 performance as (
 
-    {{ published(contract_columns('mv_strategy_performance'), strategy_performance('strategy_trades')) }}
+    {{ published(contract_columns('mv_strategy_performance'), strategy_performance('strategy_days')) }}
 
 ),
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import psycopg2
 import pytest
 
 from precog import simulator
+from precog.pipeline.dbt_runner import run_dbt
 from tests.helpers import (
     LEVELS,
+    assert_equals_a_full_refresh,
     assert_levels_equal_direct_computation,
     build,
     snapshot,
@@ -101,3 +104,67 @@ def test_incremental_history_with_late_rows_equals_a_full_refresh(warehouse, cur
     assert snapshot(cursor) == incremental
     build(warehouse, tmp_path, "--full-refresh")
     assert snapshot(cursor) == incremental
+
+
+def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor, tmp_path):
+    """The levels' grain is a unique index (dbt_project.yml): a duplicate bucket cannot be
+    written, and the grain test, which then reads only the rows the index cannot see (its nulls
+    are distinct: two buckets with a null in the grain), still fails on them, and without it."""
+    simulator.simulate_history(trades=2000, seed=5, end=HISTORY_END)
+    build(warehouse, tmp_path)
+    hourly = "intermediate.int_pnl_hourly"
+
+    def grain_test_fails() -> bool:
+        result = run_dbt(
+            ["test", "--select", "int_pnl_hourly,test_name:unique_combination_of_columns"],
+            warehouse, tmp_path / "dbt-target",
+        )  # fmt: skip
+        assert result.returncode in (0, 1), result.stdout[-2000:]
+        return result.returncode == 1 and "Got 1 result" in result.stdout
+
+    assert not grain_test_fails()
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        cursor.execute(f"insert into {hourly} select * from {hourly} limit 1")
+
+    cursor.execute(
+        f"insert into {hourly} select period_start, period_end, null, model_id, league,"
+        f" market_type, total_trades, closed_trades, winning_trades, losing_trades, contracts,"
+        f" notional, fees, gross_profit, gross_loss, net_pnl, edge_sum, edge_count, peak_pnl,"
+        f" trough_pnl, max_drawdown, first_pnl_day, last_pnl_day, daily_pnl_sum_squares"
+        f" from (select * from {hourly} limit 1) as bucket cross join generate_series(1, 2)"
+    )
+    assert grain_test_fails()
+
+    cursor.execute(f"delete from {hourly} where strategy_id is null")
+    cursor.execute(
+        "select indexrelid::regclass::text from pg_index"
+        " where indrelid = %s::regclass and indisunique",
+        (hourly,),
+    )
+    cursor.execute(f"drop index {cursor.fetchone()[0]}")
+    assert not grain_test_fails()
+    cursor.execute(f"insert into {hourly} select * from {hourly} limit 1")
+    assert grain_test_fails()
+
+
+def test_a_model_never_passes_its_parents_watermark(warehouse, cursor, tmp_path):
+    """The daily job can run while the hourly job left int_trade_pnl behind (a failed test
+    skips it): the day buckets built from its stale rows keep their watermark at its own, so
+    they are rebuilt once it catches up, and end equal to a full refresh."""
+    simulator.simulate_history(trades=3000, seed=3, end=HISTORY_END)
+    build(warehouse, tmp_path)
+    simulator.append_hours(3)
+    target = tmp_path / "dbt-target"
+    for selection in ("int_position_changes", "int_strategy_pnl_daily int_pnl_daily"):
+        ran = run_dbt(["run", "--select", *selection.split()], warehouse, target)
+        assert ran.returncode == 0, ran.stdout[-2000:]
+
+    cursor.execute("select model, captured_through from precog_meta.build_watermarks")
+    watermarks = dict(cursor.fetchall())
+    cursor.execute("select max(captured_at) from intermediate.int_position_changes")
+    assert watermarks["int_trade_pnl"] < cursor.fetchone()[0]  # the capture it has not processed
+    for model in ("int_strategy_pnl_daily", "int_pnl_daily"):
+        assert watermarks[model] == watermarks["int_trade_pnl"], model
+
+    build(warehouse, tmp_path)
+    assert_equals_a_full_refresh(warehouse, tmp_path)
