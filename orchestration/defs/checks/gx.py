@@ -15,7 +15,9 @@ of their key); a table-level one (row count) is left to an unpartitioned evaluat
 suite validates its whole relation.
 """
 
+import importlib
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from functools import cache
@@ -32,6 +34,16 @@ from precog.warehouse.bookkeeping import landed_condition
 CHECK_NAME = "great_expectations"
 
 log = logging.getLogger(__name__)
+
+
+def import_in_background() -> threading.Thread:
+    """Import Great Expectations in a thread of its own: a process about to run a job with suites
+    (`precog run`) pays the import (2-3 s) while dbt builds, not in the first suite's step."""
+    thread = threading.Thread(
+        target=importlib.import_module, args=("great_expectations",), name="import_gx", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def build_gx_expectation(expectation: Expectation):

@@ -36,6 +36,12 @@ class DbtCli(DbtCliResource):
     def _cli_version(self) -> version.Version:
         return version.parse(installed_version("dbt-core"))
 
+    def _initialize_dbt_core_adapter(self, args):
+        """No dbt adapter in Dagster's process: dagster-dbt uses it only to fetch column
+        metadata, which no asset asks for, and it costs every dbt step 0.35 s (1.3 s for the
+        first in a process: importing dbt) before dbt starts."""
+        return None
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
@@ -44,8 +50,10 @@ def defs() -> dg.Definitions:
             "dbt": DbtCli(
                 project_dir=dbt_project(),
                 dbt_executable=DBT_EXECUTABLE,
-                # dbt's lines go to Dagster's log, where colour codes are noise.
-                global_config_flags=["--no-use-colors"],
+                # dbt's lines go to Dagster's log, where colour codes are noise. Nothing reads
+                # a run's manifest.json and run_results.json (its events carry the results):
+                # dbt writes the manifest twice per invocation, about 0.5 s of every step.
+                global_config_flags=["--no-use-colors", "--no-write-json"],
             )
         }
     )
