@@ -48,8 +48,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import os
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -60,6 +62,8 @@ TARGET_POWER = 0.8
 MIN_STRATUM_MARKETS = 10
 N_PERMUTATIONS = 2000
 N_BOOTSTRAP = 2000
+# Threads the resamplings (a permutation test and the bootstraps per experiment) run on.
+RESAMPLING_THREADS = min(4, os.cpu_count() or 1)
 # Resampling works in batches of about this many draws (memory stays O(batch), not O(B x n)).
 _BATCH_ELEMENTS = 4_000_000
 
@@ -354,6 +358,31 @@ def permutation_test(
     return result
 
 
+def resample(
+    sample_sets: Sequence[Sequence[np.ndarray]],
+    statistics: Sequence,
+    *,
+    n_resamples: int = N_BOOTSTRAP,
+    seed: int = 0,
+) -> list[np.ndarray]:
+    """The bootstrap distribution of `statistics[k](*sample_sets[k], axis=-1)` for each k, every
+    set resampled with the same draws: its samples are the same markets (of the same lengths)
+    seen through different metrics, so one draw of market indices serves them all."""
+    lengths = [len(s) for s in sample_sets[0]]
+    if any([len(s) for s in samples] != lengths for samples in sample_sets):
+        raise ValueError("every set of samples must have the same lengths")
+    rng = np.random.default_rng(seed)
+    batch = max(1, _BATCH_ELEMENTS // max(lengths))
+    theta_b = [[] for _ in statistics]
+    for start in range(0, n_resamples, batch):
+        b = min(batch, n_resamples - start)
+        indices = [rng.integers(0, n, (b, n)) for n in lengths]
+        for k, (samples, statistic) in enumerate(zip(sample_sets, statistics, strict=True)):
+            resampled = [s[i] for s, i in zip(samples, indices, strict=True)]
+            theta_b[k].append(statistic(*resampled, axis=-1))
+    return [np.concatenate(values) for values in theta_b]
+
+
 def bootstrap_bca(
     samples: Sequence[np.ndarray],
     statistic,
@@ -361,23 +390,19 @@ def bootstrap_bca(
     confidence_level: float,
     n_resamples: int = N_BOOTSTRAP,
     seed: int = 0,
+    theta_b: np.ndarray | None = None,
 ) -> tuple[float, float, np.ndarray]:
     """BCa interval of `statistic(*resampled, axis=-1)` over independent samples, each
-    resampled with replacement within itself (here: markets within a variant).
+    resampled with replacement within itself (here: markets within a variant); `theta_b`, its
+    bootstrap distribution when already drawn (`resample`).
 
     Follows scipy.stats.bootstrap(method='BCa') step for step, with the same random draws for
     the same seed and batch, but with an O(n) jackknife: `statistic` is also called as
     `statistic(*samples, axis=-1, leave_out=(j, None))` and must return the n_j leave-one-out
     values of sample j (scipy's jackknife materialises n x (n - 1) arrays).
     """
-    rng = np.random.default_rng(seed)
-    batch = max(1, _BATCH_ELEMENTS // max(len(s) for s in samples))
-    theta_b = []
-    for start in range(0, n_resamples, batch):
-        b = min(batch, n_resamples - start)
-        resampled = [s[rng.integers(0, len(s), (b, len(s)))] for s in samples]
-        theta_b.append(statistic(*resampled, axis=-1))
-    theta_b = np.concatenate(theta_b)
+    if theta_b is None:
+        [theta_b] = resample([samples], [statistic], n_resamples=n_resamples, seed=seed)
     theta_hat = statistic(*samples, axis=-1)
     if not np.all(np.isfinite(theta_b)):
         return math.nan, math.nan, theta_b
@@ -431,18 +456,48 @@ def _ratio_difference(control, treatment, axis=-1, leave_out=None):
     return ratio(treatment.sum() - treatment) - ratio(control.sum())
 
 
-def bootstrap_test(
-    control: np.ndarray,
-    treatment: np.ndarray,
+def bootstrap_tests(
+    metrics: Sequence[tuple[np.ndarray, np.ndarray, bool]],
     *,
-    ratio: bool,
     alpha: float,
     n_resamples: int = N_BOOTSTRAP,
     seed: int = 0,
-) -> TestResult:
-    """BCa interval of the difference, resampling markets within each variant. For a ratio
-    metric the samples are complex (numerator + 1j * denominator per market)."""
-    statistic = _ratio_difference if ratio else _mean_difference
+) -> list[TestResult]:
+    """BCa interval of the difference of each metric, (control, treatment, ratio), resampling
+    markets within each variant: the metrics are of the same markets, so one draw serves them
+    all (`resample`), as if each had been drawn on its own with `seed`. For a ratio metric the
+    samples are complex (numerator + 1j * denominator per market)."""
+    results = [_bootstrap_estimates(c, t, ratio) for c, t, ratio in metrics]
+    drawn = [k for k, result in enumerate(results) if not result.reason]
+    statistics = [_ratio_difference if metrics[k][2] else _mean_difference for k in drawn]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        distributions = (
+            resample(
+                [metrics[k][:2] for k in drawn],
+                statistics,
+                n_resamples=n_resamples,
+                seed=seed,
+            )
+            if drawn
+            else []
+        )
+        for k, statistic, theta_b in zip(drawn, statistics, distributions, strict=True):
+            low, high, _ = bootstrap_bca(
+                metrics[k][:2], statistic, confidence_level=1 - alpha, theta_b=theta_b
+            )
+            result = results[k]
+            if not np.all(np.isfinite(theta_b)):
+                result.reason = "a resample has no closed trades in a variant"
+            elif np.ptp(theta_b) == 0:
+                result.reason = "zero variance in both variants"
+            else:
+                result.ci_low, result.ci_high = low, high
+                result.se = float(np.std(theta_b, ddof=1))
+    return results
+
+
+def _bootstrap_estimates(control: np.ndarray, treatment: np.ndarray, ratio: bool) -> TestResult:
+    """Each variant's value and their difference, or why the samples cannot be resampled."""
     result = TestResult()
     with np.errstate(divide="ignore", invalid="ignore"):
         for name, sample in (("control", control), ("treatment", treatment)):
@@ -451,30 +506,14 @@ def bootstrap_test(
             total = np.sum(sample)
             value = total.real / total.imag if ratio else total / len(sample)
             setattr(result, f"{name}_value", _finite(value))
-        if result.control_value is not None and result.treatment_value is not None:
-            result.difference = result.treatment_value - result.control_value
-        result.reason = _not_enough(control, treatment)
-        if not result.reason and ratio:
-            for name, sample in (("control", control), ("treatment", treatment)):
-                if np.sum(sample).imag <= 0:
-                    result.reason = f"no closed trades in {name}"
-                    break
-        if result.reason:
-            return result
-        low, high, theta_b = bootstrap_bca(
-            [control, treatment],
-            statistic,
-            confidence_level=1 - alpha,
-            n_resamples=n_resamples,
-            seed=seed,
-        )
-    if not np.all(np.isfinite(theta_b)):
-        result.reason = "a resample has no closed trades in a variant"
-    elif np.ptp(theta_b) == 0:
-        result.reason = "zero variance in both variants"
-    else:
-        result.ci_low, result.ci_high = low, high
-        result.se = float(np.std(theta_b, ddof=1))
+    if result.control_value is not None and result.treatment_value is not None:
+        result.difference = result.treatment_value - result.control_value
+    result.reason = _not_enough(control, treatment)
+    if not result.reason and ratio:
+        for name, sample in (("control", control), ("treatment", treatment)):
+            if np.sum(sample).imag <= 0:
+                result.reason = f"no closed trades in {name}"
+                break
     return result
 
 
@@ -618,6 +657,30 @@ def analyze_experiment(
     row per assigned market with variant ('control' or 'treatment'), closed_trades,
     winning_trades, realized_pnl, and for post-stratification league and market_type (else
     stratification_key 'league|market_type'). Rows with another variant are ignored."""
+    with ThreadPoolExecutor(RESAMPLING_THREADS, thread_name_prefix="resampling") as pool:
+        return _analysis(
+            markets,
+            experiment,
+            pool,
+            computed_at=computed_at,
+            n_permutations=n_permutations,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+        )()
+
+
+def _analysis(
+    markets: pd.DataFrame,
+    experiment: Experiment,
+    pool: Executor,
+    *,
+    computed_at: dt.datetime | None = None,
+    n_permutations: int = N_PERMUTATIONS,
+    n_bootstrap: int = N_BOOTSTRAP,
+    seed: int = 0,
+) -> Callable[[], pd.DataFrame]:
+    """analyze_experiment begun: its resamplings started in `pool`; the function returned waits
+    for them and gives the rows."""
     computed_at = computed_at or dt.datetime.now(dt.UTC)
     markets = markets[markets["variant"].isin(["control", "treatment"])]
     sample = _Sample(
@@ -627,7 +690,19 @@ def analyze_experiment(
         markets["realized_pnl"].astype(float).to_numpy(),
         *_strata(markets),
     )
-    tests = _tests(sample, experiment, seed_for(experiment.name, seed), n_permutations, n_bootstrap)
+    started = _tests(
+        sample, experiment, seed_for(experiment.name, seed), n_permutations, n_bootstrap, pool
+    )
+    return lambda: _rows(started(), sample, experiment, computed_at)
+
+
+def _rows(
+    tests: list[tuple[str, str, str, TestResult]],
+    sample: _Sample,
+    experiment: Experiment,
+    computed_at: dt.datetime,
+) -> pd.DataFrame:
+    """The result rows of one experiment's tests: Holm's adjustment, verdict flags, sizes."""
     alpha = experiment.alpha
     adjusted = holm([result.p_value if role == "primary" else None for _, _, role, result in tests])
     control = {m: r for m, test, role, r in tests if role == "primary"}
@@ -665,22 +740,41 @@ def analyze_experiment(
 
 
 def _tests(
-    s: _Sample, experiment: Experiment, seed: int, n_permutations: int, n_bootstrap: int
-) -> list[tuple[str, str, str, TestResult]]:
-    """(metric, test, role, result) of every test of one experiment, in the results' order."""
+    s: _Sample,
+    experiment: Experiment,
+    seed: int,
+    n_permutations: int,
+    n_bootstrap: int,
+    pool: Executor,
+) -> Callable[[], list[tuple[str, str, str, TestResult]]]:
+    """(metric, test, role, result) of every test of one experiment, in the results' order,
+    from the function returned. The resamplings, each with its own generator, run in `pool`:
+    NumPy draws, shuffles and gathers without the GIL, so they take every core (the results are
+    the same)."""
     alpha, c, t = experiment.alpha, s.control, s.treated
 
-    def bootstrap(numerator: np.ndarray, ratio: bool) -> TestResult:
+    def sides(numerator: np.ndarray, ratio: bool) -> tuple[np.ndarray, np.ndarray, bool]:
         # a ratio metric resamples (numerator, closed trades) pairs of markets together
         values = numerator + 1j * s.n if ratio else numerator
-        return bootstrap_test(
-            values[c], values[t], ratio=ratio, alpha=alpha, n_resamples=n_bootstrap, seed=seed
-        )
+        return values[c], values[t], ratio
 
-    srm = srm_test(int(c.sum()), int(t.sum()), experiment.traffic_split)
-    permutation = permutation_test(s.pnl, t, s.strata, n_permutations=n_permutations, seed=seed)
-    return [
-        ("assignment", "srm_chi2", "guardrail", srm),
+    permutation = pool.submit(
+        permutation_test, s.pnl, t, s.strata, n_permutations=n_permutations, seed=seed
+    )
+    bootstraps = pool.submit(
+        bootstrap_tests,
+        [sides(s.wins, ratio=True), sides(s.pnl, ratio=True), sides(s.pnl, ratio=False)],
+        alpha=alpha,
+        n_resamples=n_bootstrap,
+        seed=seed,
+    )
+    tests = [
+        (
+            "assignment",
+            "srm_chi2",
+            "guardrail",
+            srm_test(int(c.sum()), int(t.sum()), experiment.traffic_split),
+        ),
         ("win_rate", "delta_z", "primary", delta_test(s.wins[c], s.n[c], s.wins[t], s.n[t], alpha)),
         (
             "pnl_per_trade",
@@ -689,10 +783,8 @@ def _tests(
             delta_test(s.pnl[c], s.n[c], s.pnl[t], s.n[t], alpha),
         ),
         ("pnl_per_market", "welch_t", "primary", welch_test(s.pnl[c], s.pnl[t], alpha)),
-        ("win_rate", "bootstrap_bca", "secondary", bootstrap(s.wins, ratio=True)),
-        ("pnl_per_trade", "bootstrap_bca", "secondary", bootstrap(s.pnl, ratio=True)),
-        ("pnl_per_market", "bootstrap_bca", "secondary", bootstrap(s.pnl, ratio=False)),
-        ("pnl_per_market", "permutation", "secondary", permutation),
+    ]
+    others = [
         (
             "pnl_per_market",
             "post_stratified",
@@ -701,6 +793,19 @@ def _tests(
         ),
         ("pnl_per_market", "mann_whitney_u", "diagnostic", mann_whitney_test(s.pnl[c], s.pnl[t])),
     ]
+
+    def collect() -> list[tuple[str, str, str, TestResult]]:
+        win_rate, pnl_per_trade, pnl_per_market = bootstraps.result()
+        return [
+            *tests,
+            ("win_rate", "bootstrap_bca", "secondary", win_rate),
+            ("pnl_per_trade", "bootstrap_bca", "secondary", pnl_per_trade),
+            ("pnl_per_market", "bootstrap_bca", "secondary", pnl_per_market),
+            ("pnl_per_market", "permutation", "secondary", permutation.result()),
+            *others,
+        ]
+
+    return collect
 
 
 def _relative_lift(
@@ -741,12 +846,14 @@ def analyze(
 ) -> pd.DataFrame:
     """The result rows of every experiment; one without markets gets rows with reasons."""
     computed_at = computed_at or dt.datetime.now(dt.UTC)
-    frames = []
     empty = pd.DataFrame(columns=["variant", *INPUT_COLUMNS[1:]])
     groups = dict(tuple(outcomes.groupby("experiment_name"))) if len(outcomes) else {}
-    for experiment in experiments:
-        markets = groups.get(experiment.name, empty)
-        frames.append(analyze_experiment(markets, experiment, computed_at=computed_at, **options))
+    with ThreadPoolExecutor(RESAMPLING_THREADS, thread_name_prefix="resampling") as pool:
+        begun = [
+            _analysis(groups.get(e.name, empty), e, pool, computed_at=computed_at, **options)
+            for e in experiments
+        ]
+        frames = [rows() for rows in begun]
     if not frames:
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
     return pd.concat(frames, ignore_index=True)

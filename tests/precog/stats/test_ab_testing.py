@@ -135,6 +135,29 @@ def test_bca_interval_is_scipys():
     assert (low, high) == pytest.approx((expected.low, expected.high), rel=1e-9)
 
 
+def test_metrics_of_the_same_markets_share_one_draw_with_the_results_of_their_own():
+    # One draw of market indices serves the three bootstrapped metrics: each interval is the
+    # one its own draw with the seed gives (scipy's, above), to the last bit. Batches of a few
+    # resamples, so that the draws span many of them.
+    rng = np.random.default_rng(5)
+    trades = rng.poisson(3, (2, 300)).astype(float)
+    wins = np.minimum(trades, rng.poisson(1.5, (2, 300)))
+    pnl = rng.normal(0.2, 2, (2, 300)) * trades
+    metrics = [(wins[0] + 1j * trades[0], wins[1] + 1j * trades[1], True)]
+    metrics += [(pnl[0] + 1j * trades[0], pnl[1] + 1j * trades[1], True), (pnl[0], pnl[1], False)]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ab, "_BATCH_ELEMENTS", 1500)
+        shared = ab.bootstrap_tests(metrics, alpha=0.1, n_resamples=999, seed=11)
+        for (control, treatment, ratio), result in zip(metrics, shared, strict=True):
+            statistic = ab._ratio_difference if ratio else ab._mean_difference
+            low, high, theta_b = ab.bootstrap_bca(
+                [control, treatment], statistic, confidence_level=0.9, n_resamples=999, seed=11
+            )
+            assert (result.ci_low, result.ci_high) == (low, high)
+            assert result.se == float(np.std(theta_b, ddof=1))
+    assert len({result.ci_low for result in shared}) == 3
+
+
 def test_permutation_test_matches_scipy_without_strata_and_respects_strata():
     control, treatment = sample(9, 40), sample(10, 50, mean=1.5)
     values = np.concatenate([control, treatment])
