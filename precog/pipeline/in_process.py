@@ -127,8 +127,9 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
         from orchestration.defs.dbt.schedules import JOBS
 
         definitions = defs()  # loads the manifest just parsed
-        # After the definitions (what both import is imported once, by this thread): the hourly
-        # job's suites run after its dbt build, which leaves this process waiting.
+        # Started once the definitions have loaded, so that the modules both threads need are
+        # imported already: the hourly job's suites run after its dbt build, which leaves this
+        # process waiting.
         import_in_background()
         level = "DEBUG" if verbose else "INFO"
         # dbt's hundreds of lines (dagster-dbt echoes them on stdout) go to a log file; the

@@ -45,12 +45,13 @@ metrics (control_value / treatment_value) and tests (role):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import math
 import os
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 
 import numpy as np
@@ -63,8 +64,9 @@ MIN_STRATUM_MARKETS = 10
 N_PERMUTATIONS = 2000
 N_BOOTSTRAP = 2000
 # Threads the resamplings (a permutation test and the bootstraps per experiment) run on.
-RESAMPLING_THREADS = min(4, os.cpu_count() or 1)
-# Resampling works in batches of about this many draws (memory stays O(batch), not O(B x n)).
+RESAMPLING_THREADS = min(4, len(os.sched_getaffinity(0)))
+# Resampling works in batches of about this many draws (memory stays O(threads x batch), not
+# O(B x n)).
 _BATCH_ELEMENTS = 4_000_000
 
 METRICS = ("assignment", "win_rate", "pnl_per_trade", "pnl_per_market")
@@ -360,7 +362,7 @@ def permutation_test(
 
 def resample(
     sample_sets: Sequence[Sequence[np.ndarray]],
-    statistics: Sequence,
+    statistics: Sequence[Callable[..., np.ndarray]],
     *,
     n_resamples: int = N_BOOTSTRAP,
     seed: int = 0,
@@ -398,8 +400,9 @@ def bootstrap_bca(
 
     Follows scipy.stats.bootstrap(method='BCa') step for step, with the same random draws for
     the same seed and batch, but with an O(n) jackknife: `statistic` is also called as
-    `statistic(*samples, axis=-1, leave_out=(j, None))` and must return the n_j leave-one-out
-    values of sample j (scipy's jackknife materialises n x (n - 1) arrays).
+    `statistic(*samples, axis=-1, leave_out=j)` and must return the n_j leave-one-out values of
+    sample j (scipy's jackknife materialises n x (n - 1) arrays). Given `theta_b`, `n_resamples`
+    and `seed` are unused.
     """
     if theta_b is None:
         [theta_b] = resample([samples], [statistic], n_resamples=n_resamples, seed=seed)
@@ -644,6 +647,19 @@ class _Sample:
         return ~self.treated
 
 
+@contextlib.contextmanager
+def _resampling_pool() -> Iterator[Executor]:
+    """The threads the resamplings run on; on an error or an interrupt the queued ones are
+    dropped instead of run to the end."""
+    pool = ThreadPoolExecutor(RESAMPLING_THREADS, thread_name_prefix="resampling")
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+
+
 def analyze_experiment(
     markets: pd.DataFrame,
     experiment: Experiment,
@@ -657,7 +673,7 @@ def analyze_experiment(
     row per assigned market with variant ('control' or 'treatment'), closed_trades,
     winning_trades, realized_pnl, and for post-stratification league and market_type (else
     stratification_key 'league|market_type'). Rows with another variant are ignored."""
-    with ThreadPoolExecutor(RESAMPLING_THREADS, thread_name_prefix="resampling") as pool:
+    with _resampling_pool() as pool:
         return _analysis(
             markets,
             experiment,
@@ -749,8 +765,8 @@ def _tests(
 ) -> Callable[[], list[tuple[str, str, str, TestResult]]]:
     """(metric, test, role, result) of every test of one experiment, in the results' order,
     from the function returned. The resamplings, each with its own generator, run in `pool`:
-    NumPy draws, shuffles and gathers without the GIL, so they take every core (the results are
-    the same)."""
+    NumPy draws, shuffles and gathers without the GIL, so they run side by side (the results are
+    the same whatever the number of threads)."""
     alpha, c, t = experiment.alpha, s.control, s.treated
 
     def sides(numerator: np.ndarray, ratio: bool) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -768,7 +784,8 @@ def _tests(
         n_resamples=n_bootstrap,
         seed=seed,
     )
-    tests = [
+    # In the results' order: these, the resamplings, then the two after them.
+    leading = [
         (
             "assignment",
             "srm_chi2",
@@ -784,7 +801,7 @@ def _tests(
         ),
         ("pnl_per_market", "welch_t", "primary", welch_test(s.pnl[c], s.pnl[t], alpha)),
     ]
-    others = [
+    trailing = [
         (
             "pnl_per_market",
             "post_stratified",
@@ -797,12 +814,12 @@ def _tests(
     def collect() -> list[tuple[str, str, str, TestResult]]:
         win_rate, pnl_per_trade, pnl_per_market = bootstraps.result()
         return [
-            *tests,
+            *leading,
             ("win_rate", "bootstrap_bca", "secondary", win_rate),
             ("pnl_per_trade", "bootstrap_bca", "secondary", pnl_per_trade),
             ("pnl_per_market", "bootstrap_bca", "secondary", pnl_per_market),
             ("pnl_per_market", "permutation", "secondary", permutation.result()),
-            *others,
+            *trailing,
         ]
 
     return collect
@@ -848,7 +865,7 @@ def analyze(
     computed_at = computed_at or dt.datetime.now(dt.UTC)
     empty = pd.DataFrame(columns=["variant", *INPUT_COLUMNS[1:]])
     groups = dict(tuple(outcomes.groupby("experiment_name"))) if len(outcomes) else {}
-    with ThreadPoolExecutor(RESAMPLING_THREADS, thread_name_prefix="resampling") as pool:
+    with _resampling_pool() as pool:
         begun = [
             _analysis(groups.get(e.name, empty), e, pool, computed_at=computed_at, **options)
             for e in experiments
