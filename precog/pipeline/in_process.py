@@ -123,14 +123,9 @@ def run(full_refresh: bool = False, verbose: bool = False) -> RunOutcome:
         orphans = run_health.fail_orphaned_runs(instance)
         prepare_manifest()
         from orchestration.definitions import defs
-        from orchestration.defs.checks.gx import import_in_background
         from orchestration.defs.dbt.schedules import JOBS
 
         definitions = defs()  # loads the manifest just parsed
-        # Started once the definitions have loaded, so that the modules both threads need are
-        # imported already: the hourly job's suites run after its dbt build, which leaves this
-        # process waiting.
-        import_in_background()
         level = "DEBUG" if verbose else "INFO"
         # dbt's hundreds of lines (dagster-dbt echoes them on stdout) go to a log file; the
         # console keeps Dagster's info events and the summary. --verbose shows everything.

@@ -15,9 +15,7 @@ of their key); a table-level one (row count) is left to an unpartitioned evaluat
 suite validates its whole relation.
 """
 
-import importlib
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from functools import cache
@@ -34,22 +32,6 @@ from precog.warehouse.bookkeeping import landed_condition
 CHECK_NAME = "great_expectations"
 
 log = logging.getLogger(__name__)
-
-
-def import_in_background() -> None:
-    """Import Great Expectations in a thread of its own: a process about to run a job with suites
-    (`precog run`) pays the import (2-3 s) while dbt builds, not in the first suite's step, whose
-    own import waits for this one. A failure here is only logged: that import fails again, in
-    the step, where it is reported. (GX sets warning filters while it imports, and they are
-    process-wide: a warning of the main thread may show or hide meanwhile.)"""
-
-    def load() -> None:
-        try:
-            importlib.import_module("great_expectations")
-        except Exception:
-            log.debug("importing Great Expectations in the background failed", exc_info=True)
-
-    threading.Thread(target=load, name="import_gx", daemon=True).start()
 
 
 def build_gx_expectation(expectation: Expectation):
