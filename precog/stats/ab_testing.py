@@ -392,23 +392,29 @@ def bootstrap_bca(
     confidence_level: float,
     n_resamples: int = N_BOOTSTRAP,
     seed: int = 0,
-    theta_b: np.ndarray | None = None,
 ) -> tuple[float, float, np.ndarray]:
     """BCa interval of `statistic(*resampled, axis=-1)` over independent samples, each
-    resampled with replacement within itself (here: markets within a variant); `theta_b`, its
-    bootstrap distribution when already drawn (`resample`).
+    resampled with replacement within itself (here: markets within a variant), and the
+    bootstrap distribution. Follows scipy.stats.bootstrap(method='BCa') step for step, with the
+    same random draws for the same seed and batch (`resample`, `bca_interval`)."""
+    [theta_b] = resample([samples], [statistic], n_resamples=n_resamples, seed=seed)
+    low, high = bca_interval(samples, statistic, theta_b, confidence_level)
+    return low, high, theta_b
 
-    Follows scipy.stats.bootstrap(method='BCa') step for step, with the same random draws for
-    the same seed and batch, but with an O(n) jackknife: `statistic` is also called as
-    `statistic(*samples, axis=-1, leave_out=j)` and must return the n_j leave-one-out values of
-    sample j (scipy's jackknife materialises n x (n - 1) arrays). Given `theta_b`, `n_resamples`
-    and `seed` are unused.
-    """
-    if theta_b is None:
-        [theta_b] = resample([samples], [statistic], n_resamples=n_resamples, seed=seed)
+
+def bca_interval(
+    samples: Sequence[np.ndarray],
+    statistic,
+    theta_b: np.ndarray,
+    confidence_level: float,
+) -> tuple[float, float]:
+    """The BCa interval from the bootstrap distribution `theta_b` of `statistic`, with an O(n)
+    jackknife: `statistic` is also called as `statistic(*samples, axis=-1, leave_out=j)` and
+    must return the n_j leave-one-out values of sample j (scipy's jackknife materialises
+    n x (n - 1) arrays)."""
     theta_hat = statistic(*samples, axis=-1)
     if not np.all(np.isfinite(theta_b)):
-        return math.nan, math.nan, theta_b
+        return math.nan, math.nan
     # Bias correction: the share of resamples below the estimate (ties count half).
     share = (np.count_nonzero(theta_b < theta_hat) + np.count_nonzero(theta_b <= theta_hat)) / (
         2 * len(theta_b)
@@ -428,9 +434,9 @@ def bootstrap_bca(
     for z in (z_alpha, -z_alpha):
         levels.append(special.ndtr(z0 + (z0 + z) / (1 - accel * (z0 + z))))
     if not np.all(np.isfinite(levels)):
-        return math.nan, math.nan, theta_b
+        return math.nan, math.nan
     low, high = np.quantile(theta_b, levels)
-    return float(low), float(high), theta_b
+    return float(low), float(high)
 
 
 def _mean_difference(control, treatment, axis=-1, leave_out=None):
@@ -485,9 +491,7 @@ def bootstrap_tests(
             else []
         )
         for k, statistic, theta_b in zip(drawn, statistics, distributions, strict=True):
-            low, high, _ = bootstrap_bca(
-                metrics[k][:2], statistic, confidence_level=1 - alpha, theta_b=theta_b
-            )
+            low, high = bca_interval(metrics[k][:2], statistic, theta_b, 1 - alpha)
             result = results[k]
             if not np.all(np.isfinite(theta_b)):
                 result.reason = "a resample has no closed trades in a variant"
