@@ -31,9 +31,12 @@
     it would otherwise depend on the source; the live views, which read it when queried, use
     source('precog_meta', 'build_watermarks'). -#}
 {% macro build_watermark(model) -%}
-    {%- do return(scalar_at_run_time(
-        "select captured_through from precog_meta.build_watermarks where model = '" ~ model ~ "'"
-    )) -%}
+    {%- do return(scalar_at_run_time(build_watermark_query(model))) -%}
+{%- endmacro %}
+
+{% macro build_watermark_query(model) -%}
+    {{- return("select captured_through from precog_meta.build_watermarks where model = '"
+        ~ model ~ "'") -}}
 {%- endmacro %}
 
 {#- The single value a query returns, read when the model runs (none at parse time). -#}
