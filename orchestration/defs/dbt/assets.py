@@ -4,6 +4,7 @@ each model's meta `partitioning` (dbt_project.yml)."""
 import importlib
 import json
 import logging
+import shutil
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -180,6 +181,9 @@ def dbt_models(partitioning: str) -> dg.AssetsDefinition:
         if config.fetch_row_counts:
             events = with_row_counts(events, invocation.manifest, warehouse)
         yield from events
+        # The step's own target folder (its compiled SQL, dbt.log, a copy of the parse: 6 MB
+        # an hour) is kept for the post-mortem of a step that failed, and only then.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
 
     return assets
 
