@@ -89,10 +89,13 @@ def with_row_counts(
     """The events of a dbt run, each table's materialization with its row count (metadata
     `dagster/row_count`); dagster-dbt already gives each model's `Execution Duration`.
 
-    Counted while dbt goes on, a few at a time, and yielded in dbt's order. Views are not
-    counted (that would run their query). Relations are named `schema.alias`: dagster-dbt's own
-    fetch_row_counts() uses the manifest's database-qualified name, which is the database the
-    project was parsed against, not necessarily the one the run builds.
+    Counted while dbt goes on, a few at a time, and yielded in dbt's order. Only tables rebuilt
+    whole are counted, a cost their build has already paid: counting a view would run its query,
+    and an incremental model (int_trade_pnl) would be read whole every hour for the few rows
+    the run added (0.42 s of the hourly job's database time at 1M trades, growing with
+    history). Relations are named `schema.alias`: dagster-dbt's own fetch_row_counts() uses the
+    manifest's database-qualified name, which is the database the project was parsed against,
+    not necessarily the one the run builds.
     """
 
     def count(event: Any) -> Any:
@@ -100,7 +103,7 @@ def with_row_counts(
             return event
         unique_id = event.metadata.get("unique_id")
         node = manifest["nodes"].get(unique_id.value) if unique_id is not None else None
-        if node is None or node["config"]["materialized"] == "view":
+        if node is None or node["config"]["materialized"] != "table":
             return event
         connection = warehouse.connect()
         try:
