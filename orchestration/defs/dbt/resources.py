@@ -57,7 +57,7 @@ def defs() -> dg.Definitions:
                 # dbt writes the manifest twice per invocation, about 0.5 s of every step. Its
                 # file log (dbt.log in the step's target folder) keeps what Dagster's log
                 # shows, without the debug lines (every statement sent, about 0.5 s of the
-                # hourly step); the statements of each node stay in target/run.
+                # hourly step); a failed step's folder keeps each node's statements in run/.
                 global_config_flags=[
                     "--no-use-colors",
                     "--no-write-json",
