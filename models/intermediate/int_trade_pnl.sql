@@ -9,7 +9,10 @@
         "{% if is_incremental() %}delete from {{ this }} where position_id in {{ unprocessed_changes() }}{% endif %}",
         "{% if not is_incremental() %}set local enable_nestloop = off{% endif %}",
     ],
-    post_hook="{{ advance_watermark() }}",
+    post_hook=[
+        "{{ advance_watermark() }}",
+        "{{ check_constraint('trade_dimensions_and_fees', pnl_dimensions_present() ~ ' and fees >= 0') }}",
+    ],
     indexes=[{'columns': ['position_id']}, {'columns': ['execution_timestamp']}],
 ) }}
 

@@ -109,7 +109,8 @@ def test_incremental_history_with_late_rows_equals_a_full_refresh(warehouse, cur
 def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor, tmp_path):
     """The levels' grain is a unique index (dbt_project.yml): a duplicate bucket cannot be
     written, and the grain test, which then reads only the rows the index cannot see (its nulls
-    are distinct: two buckets with a null in the grain), still fails on them, and without it."""
+    are distinct: two buckets with a null in the grain, which the level's CHECK constraint
+    refuses as well), still fails on them, and without it."""
     simulator.simulate_history(trades=2000, seed=5, end=HISTORY_END)
     build(warehouse, tmp_path)
     hourly = "intermediate.int_pnl_hourly"
@@ -126,13 +127,17 @@ def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor
     with pytest.raises(psycopg2.errors.UniqueViolation):
         cursor.execute(f"insert into {hourly} select * from {hourly} limit 1")
 
-    cursor.execute(
+    null_in_the_grain = (
         f"insert into {hourly} select period_start, period_end, null, model_id, league,"
         f" market_type, total_trades, closed_trades, winning_trades, losing_trades, contracts,"
         f" notional, fees, gross_profit, gross_loss, net_pnl, edge_sum, edge_count, peak_pnl,"
         f" trough_pnl, max_drawdown, first_pnl_day, last_pnl_day, daily_pnl_sum_squares"
         f" from (select * from {hourly} limit 1) as bucket cross join generate_series(1, 2)"
     )
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        cursor.execute(null_in_the_grain)
+    cursor.execute(f"alter table {hourly} drop constraint level_component_ranges")
+    cursor.execute(null_in_the_grain)
     assert grain_test_fails()
 
     cursor.execute(f"delete from {hourly} where strategy_id is null")
@@ -145,6 +150,46 @@ def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor
     assert not grain_test_fails()
     cursor.execute(f"insert into {hourly} select * from {hourly} limit 1")
     assert grain_test_fails()
+
+
+def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tmp_path):
+    """What the whole-history tests of marts.performance_tracking check, PostgreSQL keeps on
+    each part at every write (macros/check_constraints.sql): a level row or a trade out of range
+    fails the write, so no build leaves one behind; a full refresh keeps the constraints."""
+    simulator.simulate_history(trades=2000, seed=5, end=HISTORY_END)
+    build(warehouse, tmp_path)
+    breaches = {
+        f"intermediate.int_pnl_{level}": [
+            "fees = -0.01",
+            "gross_profit = -0.01",
+            "gross_loss = 0.01",
+            "max_drawdown = -0.01",
+            "total_trades = 0",
+            "closed_trades = total_trades + 1",
+            "winning_trades = closed_trades + 1",
+            "league = null",
+            "fees = null",
+        ]
+        for level in LEVELS
+    }
+    breaches["intermediate.int_trade_pnl"] = ["fees = -0.01", "model_id = null"]
+
+    def refused(table: str, breach: str) -> bool:
+        try:
+            cursor.execute(
+                f"update {table} set {breach} where ctid = (select ctid from {table} limit 1)"
+            )
+        except psycopg2.errors.CheckViolation:
+            return True
+        return False
+
+    for _ in range(2):
+        assert {
+            (table, breach): refused(table, breach)
+            for table, values in breaches.items()
+            for breach in values
+        } == {(table, breach): True for table, values in breaches.items() for breach in values}
+        build(warehouse, tmp_path, "--full-refresh")
 
 
 def test_a_model_never_passes_its_parents_watermark(warehouse, cursor, tmp_path):

@@ -18,6 +18,8 @@ from orchestration.defs.dbt.partitions import (
 
 # A run builds and tests the data; the unit tests of the SQL are CI's (test_pipeline.py).
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
+# A run that does not test every row leaves out the tests of the whole history.
+ROUTINE = [*BUILD, "--exclude", "tag:whole_history"]
 
 
 def test_an_hour_partition_is_a_half_open_landing_window():
@@ -96,15 +98,15 @@ def test_a_backfill_range_is_one_window():
     first = partitions.time_window_for_partition_key("2026-11-20-22:00")
     last = partitions.time_window_for_partition_key("2026-11-21-03:00")
     args = dbt_build_args((first.start, last.end))
-    assert args[:4] == [*BUILD, "--vars"]
-    assert json.loads(args[4]) == {
+    assert args[:6] == [*ROUTINE, "--vars"]
+    assert json.loads(args[6]) == {
         "loaded_from": "2026-11-20T22:00:00+00:00",
         "loaded_to": "2026-11-21T04:00:00+00:00",
     }
 
 
 def test_full_refresh_and_no_window():
-    assert dbt_build_args() == BUILD
+    assert dbt_build_args() == ROUTINE
     assert dbt_build_args(full_refresh=True) == [*BUILD, "--full-refresh"]
 
 
@@ -128,7 +130,7 @@ def test_the_run_scope_is_decided_once_for_dbt_and_the_suites():
     catch_up = RunScope(window, catch_up=True)
     assert catch_up.build_window is None and catch_up.validation_window is None
     assert not catch_up.validates_everything
-    assert catch_up.dbt_build_args() == BUILD
+    assert catch_up.dbt_build_args() == ROUTINE
     # ... unless the last run did not succeed with this very project (`precog run` decides it):
     # then every row, so a new test sees the history and a failed one fails until fixed.
     revalidate = RunScope(window, catch_up=True, validate_everything=True)
