@@ -1,12 +1,12 @@
-{#- Invariants of P&L rows kept by the database on every write (a CHECK constraint), as the grain
-    is by a unique index (macros/unique_index.sql): the build that would write a row breaking
-    one fails, and no test need read millions of rows each run for them. The tests of
-    marts.performance_tracking, which read the view over every level and trade, check the same
-    where a run validates everything (tag whole_history, orchestration/defs/dbt/partitions.py). -#}
+{#- Invariants of P&L rows kept by the database on every write, as the grain is by a unique index
+    (macros/unique_index.sql): the build that would write a row breaking one fails, and no test
+    need read millions of rows each run for them. The tests of marts.performance_tracking, which
+    read the view over every level and trade, check the same where a run validates everything
+    (tag whole_history, orchestration/defs/dbt/partitions.py). -#}
 
-{#- A post-hook adding constraint `name` to the model's table once: PostgreSQL then checks the
-    rows already there, and every write after. A CHECK lets a null expression pass: here a null
-    breaks it. -#}
+{#- A post-hook adding CHECK constraint `name` to the model's table once: PostgreSQL then checks
+    the rows already there, and every write after. A CHECK lets a null expression pass: here a
+    null breaks it. -#}
 {% macro check_constraint(name, expression) -%}
     do $check$
     begin
@@ -21,14 +21,36 @@
     $check$
 {%- endmacro %}
 
-{% macro pnl_dimensions_present() -%}
-    strategy_id is not null and model_id is not null and league is not null
-    and market_type is not null
+{#- A post-hook making `columns` of the model's table NOT NULL, once. A grain test then need not
+    read a unique index's NOT NULL columns for the rows it cannot see. -#}
+{% macro not_null_columns(columns) -%}
+    do $not_null$
+    begin
+        {%- for column in columns %}
+        if exists (
+            select from pg_attribute
+            where attrelid = to_regclass({{ dbt.string_literal(this.render()) }})
+                and attname = {{ dbt.string_literal(column) }} and not attnotnull
+        ) then
+            alter table {{ this }} alter column {{ adapter.quote(column) }} set not null;
+        end if;
+        {%- endfor %}
+    end
+    $not_null$
+{%- endmacro %}
+
+{#- A level's grain columns, all present but the all-time bucket's start, which has none. -#}
+{% macro level_not_null_columns() -%}
+    {%- set columns = rollup_dimensions().split(', ') -%}
+    {%- if this.identifier != 'int_pnl_all_time' -%}
+        {%- do columns.append('period_start') -%}
+    {%- endif -%}
+    {{- return(columns) -}}
 {%- endmacro %}
 
 {#- A level's components in their ranges (win_rate <= 1 and profit_factor >= 0 follow). -#}
 {% macro level_component_ranges() -%}
-    {{ pnl_dimensions_present() }} and total_trades >= 1 and closed_trades <= total_trades
+    total_trades >= 1 and closed_trades <= total_trades
     and winning_trades + losing_trades <= closed_trades and fees >= 0 and gross_profit >= 0
     and gross_loss <= 0 and max_drawdown >= 0
 {%- endmacro %}

@@ -11,7 +11,8 @@
     ],
     post_hook=[
         "{{ advance_watermark() }}",
-        "{{ check_constraint('trade_dimensions_and_fees', pnl_dimensions_present() ~ ' and fees >= 0') }}",
+        "{{ check_constraint('fees_not_negative', 'fees >= 0') }}",
+        "{{ not_null_columns(rollup_dimensions().split(', ')) }}",
     ],
     indexes=[{'columns': ['position_id']}, {'columns': ['execution_timestamp']}],
 ) }}

@@ -109,8 +109,8 @@ def test_incremental_history_with_late_rows_equals_a_full_refresh(warehouse, cur
 def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor, tmp_path):
     """The levels' grain is a unique index (dbt_project.yml): a duplicate bucket cannot be
     written, and the grain test, which then reads only the rows the index cannot see (its nulls
-    are distinct: two buckets with a null in the grain, which the level's CHECK constraint
-    refuses as well), still fails on them, and without it."""
+    are distinct: two buckets with a null in the grain), still fails on them, and without it.
+    The grain's columns are NOT NULL too (macros/check_constraints.sql), so it reads nothing."""
     simulator.simulate_history(trades=2000, seed=5, end=HISTORY_END)
     build(warehouse, tmp_path)
     hourly = "intermediate.int_pnl_hourly"
@@ -124,6 +124,10 @@ def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor
         return result.returncode == 1 and "Got 1 result" in result.stdout
 
     assert not grain_test_fails()
+    [compiled] = (tmp_path / "dbt-target" / "compiled").rglob(
+        "_rollups__models.yml/unique_combination_of_columns_*.sql"
+    )
+    assert "where false" in compiled.read_text()
     with pytest.raises(psycopg2.errors.UniqueViolation):
         cursor.execute(f"insert into {hourly} select * from {hourly} limit 1")
 
@@ -134,9 +138,9 @@ def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor
         f" trough_pnl, max_drawdown, first_pnl_day, last_pnl_day, daily_pnl_sum_squares"
         f" from (select * from {hourly} limit 1) as bucket cross join generate_series(1, 2)"
     )
-    with pytest.raises(psycopg2.errors.CheckViolation):
+    with pytest.raises(psycopg2.errors.NotNullViolation):
         cursor.execute(null_in_the_grain)
-    cursor.execute(f"alter table {hourly} drop constraint level_component_ranges")
+    cursor.execute(f"alter table {hourly} alter column strategy_id drop not null")
     cursor.execute(null_in_the_grain)
     assert grain_test_fails()
 
@@ -155,7 +159,8 @@ def test_a_grain_is_the_databases_to_keep_and_its_test_says_so(warehouse, cursor
 def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tmp_path):
     """What the whole-history tests of marts.performance_tracking check, PostgreSQL keeps on
     each part at every write (macros/check_constraints.sql): a level row or a trade out of range
-    fails the write, so no build leaves one behind; a full refresh keeps the constraints."""
+    or without a dimension fails the write, so no build leaves one behind; a full refresh keeps
+    the constraints."""
     simulator.simulate_history(trades=2000, seed=5, end=HISTORY_END)
     build(warehouse, tmp_path)
     breaches = {
@@ -172,6 +177,7 @@ def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tm
         ]
         for level in LEVELS
     }
+    breaches["intermediate.int_pnl_hourly"].append("period_start = null")
     breaches["intermediate.int_trade_pnl"] = ["fees = -0.01", "model_id = null"]
 
     def refused(table: str, breach: str) -> bool:
@@ -179,7 +185,7 @@ def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tm
             cursor.execute(
                 f"update {table} set {breach} where ctid = (select ctid from {table} limit 1)"
             )
-        except psycopg2.errors.CheckViolation:
+        except (psycopg2.errors.CheckViolation, psycopg2.errors.NotNullViolation):
             return True
         return False
 
