@@ -1,8 +1,9 @@
-{#- Invariants of P&L rows kept by the database on every write, as the grain is by a unique index
-    (macros/unique_index.sql): the build that would write a row breaking one fails, and no test
-    need read millions of rows each run for them. The tests of marts.performance_tracking, which
-    read the view over every level and trade, check the same where a run validates everything
-    (tag whole_history, orchestration/defs/dbt/partitions.py). -#}
+{#- Invariants of the tables a run adds to, kept by the database on every write, as a grain is by
+    a unique index (macros/unique_index.sql): the build that would write a row breaking one
+    fails, and no test need read millions of rows each run for them. A not_null test of a NOT
+    NULL column reads nothing (macros/overrides/test_not_null.sql); the tests of what a CHECK
+    keeps (tag whole_history: marts.performance_tracking's, over every level and trade, and
+    int_position_pnl's) run where a run validates everything (orchestration/defs/dbt/partitions.py). -#}
 
 {#- A post-hook adding CHECK constraint `name` to the model's table once: PostgreSQL then checks
     the rows already there, and every write after. A CHECK lets a null expression pass: here a

@@ -11,18 +11,27 @@
 
 {#- The positions this model has not processed yet. The watermark is read first and written
     into the query as a literal: behind a subquery the planner would guess a third of the log
-    and scan the raw tables whole. -#}
+    and scan the raw tables whole. Bounded above as well (since_watermark). -#}
 {% macro unprocessed_changes() -%}
     {%- set watermark = build_watermark(this.identifier) -%}
     (
         select distinct position_id
         from {{ ref('int_position_changes') }}
-        where captured_at > '{{ watermark or "-infinity" }}'::timestamptz
+        where {{ since_watermark('captured_at', "'" ~ (watermark or "-infinity") ~ "'::timestamptz") }}
         {%- if var('loaded_from', none) is not none %}
             -- a partition (or backfill) window also recomputes what landed in it
             or ({{ landing_window_condition('loaded_at') }})
         {%- endif %}
     )
+{%- endmacro %}
+
+{#- `column` past `watermark`, for an index on `column` to find. A range open on one side is
+    estimated, wherever its column has no statistics (a table just built, before it is
+    analyzed) or its bound is a subquery, at a third of the table: at 10M trades a scan of the
+    3M-row change log (0.2 s) for each incremental model every hour, and of raw.trades for each
+    live read. Closed, it is estimated at 0.5%, and looked up. -#}
+{% macro since_watermark(column, watermark, inclusive=false) -%}
+    {{ column }} {{ '>=' if inclusive else '>' }} {{ watermark }} and {{ column }} < 'infinity'
 {%- endmacro %}
 
 {#- The watermark `model` recorded in precog_meta.build_watermarks (the change log capture it

@@ -4,27 +4,30 @@
     watermark, or with trades or position versions landed since the last capture had seen
     everything (complete_before). -#}
 {% macro pending_positions(built) -%}
+    {%- set built_through -%}
+        (
+            select coalesce(max(captured_through), '-infinity')
+            from {{ source('precog_meta', 'build_watermarks') }}
+            where model = '{{ built.identifier }}'
+        )
+    {%- endset -%}
     select changes.position_id
     from {{ ref('int_position_changes') }} as changes
-    where changes.captured_at > (
-        select coalesce(max(captured_through), '-infinity')
-        from {{ source('precog_meta', 'build_watermarks') }}
-        where model = '{{ built.identifier }}'
-    )
+    where {{ since_watermark('changes.captured_at', built_through) }}
 
     union
 
     select trades.position_id
     from {{ source('raw', 'trades') }} as trades
-    where trades.loaded_at >= (
-        select coalesce(max(complete_before), '-infinity') from {{ ref('int_position_changes') }}
-    )
+    where {{ since_watermark('trades.loaded_at', last_complete_before(), inclusive=true) }}
 
     union
 
     select positions.position_id
     from {{ source('raw', 'positions') }} as positions
-    where positions.loaded_at >= (
-        select coalesce(max(complete_before), '-infinity') from {{ ref('int_position_changes') }}
-    )
+    where {{ since_watermark('positions.loaded_at', last_complete_before(), inclusive=true) }}
+{%- endmacro %}
+
+{% macro last_complete_before() -%}
+    (select coalesce(max(complete_before), '-infinity') from {{ ref('int_position_changes') }})
 {%- endmacro %}

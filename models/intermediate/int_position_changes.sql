@@ -9,6 +9,7 @@
     indexes=[
         {'columns': ['captured_at']}, {'columns': ['complete_before']}, {'columns': ['loaded_at']},
     ],
+    post_hook="{{ not_null_columns(['position_id', 'captured_at']) }}",
 ) }}
 
 with

@@ -5,7 +5,11 @@
     materialized='incremental',
     meta={'partitioning': 'hourly'},
     pre_hook="{% if is_incremental() %}delete from {{ this }} where position_id in {{ unprocessed_changes() }}{% endif %}",
-    post_hook="{{ advance_watermark() }}",
+    post_hook=[
+        "{{ advance_watermark() }}",
+        "{{ check_constraint('open_quantity_not_negative', 'open_quantity >= 0') }}",
+        "{{ not_null_columns(['position_id']) }}",
+    ],
     indexes=[{'columns': ['position_id'], 'unique': true}, {'columns': ['open_quantity']}],
 ) }}
 

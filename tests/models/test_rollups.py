@@ -179,6 +179,8 @@ def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tm
     }
     breaches["intermediate.int_pnl_hourly"].append("period_start = null")
     breaches["intermediate.int_trade_pnl"] = ["fees = -0.01", "model_id = null"]
+    breaches["intermediate.int_position_pnl"] = ["open_quantity = -1", "position_id = null"]
+    breaches["intermediate.int_position_changes"] = ["position_id = null", "captured_at = null"]
 
     def refused(table: str, breach: str) -> bool:
         try:
@@ -196,6 +198,28 @@ def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tm
             for breach in values
         } == {(table, breach): True for table, values in breaches.items() for breach in values}
         build(warehouse, tmp_path, "--full-refresh")
+
+    # A not_null test of a NOT NULL column reads nothing (macros/overrides/test_not_null.sql);
+    # without the constraint it reads the table, and finds the null.
+    def not_null_test_fails() -> bool:
+        result = run_dbt(
+            ["test", "--select", "int_position_changes,test_name:not_null"],
+            warehouse, tmp_path / "dbt-target",
+        )  # fmt: skip
+        assert result.returncode in (0, 1), result.stdout[-2000:]
+        return result.returncode == 1
+
+    assert not not_null_test_fails()
+    compiled = list(
+        (tmp_path / "dbt-target" / "compiled").rglob("not_null_int_position_changes_*.sql")
+    )
+    assert len(compiled) == 2 and all("and false" in path.read_text() for path in compiled)
+    changes = "intermediate.int_position_changes"
+    cursor.execute(f"alter table {changes} alter column position_id drop not null")
+    cursor.execute(
+        f"update {changes} set position_id = null where ctid = (select min(ctid) from {changes})"
+    )
+    assert not_null_test_fails()
 
 
 def test_a_model_never_passes_its_parents_watermark(warehouse, cursor, tmp_path):

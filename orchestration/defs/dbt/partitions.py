@@ -76,8 +76,8 @@ def landing_window_vars(start: datetime, end: datetime) -> dict[str, str]:
     return {"loaded_from": start.isoformat(), "loaded_to": end.isoformat()}
 
 
-# The dbt tests that read a relation's whole history (marts.performance_tracking's), where its
-# parts keep what they check as they are written (macros/check_constraints.sql).
+# The dbt tests that read a relation's whole history for what the database keeps as rows are
+# written (macros/check_constraints.sql): marts.performance_tracking's, int_position_pnl's.
 WHOLE_HISTORY_TAG = "whole_history"
 
 
