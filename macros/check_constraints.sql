@@ -2,8 +2,9 @@
     a unique index (macros/unique_index.sql): the build that would write a row breaking one
     fails, and no test need read millions of rows each run for them. A not_null test of a NOT
     NULL column reads nothing (macros/overrides/test_not_null.sql); the tests of what a CHECK
-    keeps (tag whole_history: marts.performance_tracking's, over every level and trade, and
-    int_position_pnl's) run where a run validates everything (orchestration/defs/dbt/partitions.py). -#}
+    keeps (tag whole_history: those of marts.performance_tracking, over every level and trade,
+    of int_position_pnl and of int_closing_trade_edges) run where a run validates everything
+    (orchestration/defs/dbt/partitions.py). -#}
 
 {#- A post-hook adding CHECK constraint `name` to the model's table once: PostgreSQL then checks
     the rows already there, and every write after. A CHECK lets a null expression pass: here a

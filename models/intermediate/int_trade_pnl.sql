@@ -12,7 +12,7 @@
     post_hook=[
         "{{ advance_watermark() }}",
         "{{ check_constraint('fees_not_negative', 'fees >= 0') }}",
-        "{{ not_null_columns(rollup_dimensions().split(', ')) }}",
+        "{{ not_null_columns(['trade_id', 'position_id'] + rollup_dimensions().split(', ')) }}",
     ],
     indexes=[{'columns': ['position_id']}, {'columns': ['execution_timestamp']}],
 ) }}

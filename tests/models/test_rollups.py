@@ -178,7 +178,7 @@ def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tm
         for level in LEVELS
     }
     breaches["intermediate.int_pnl_hourly"].append("period_start = null")
-    breaches["intermediate.int_trade_pnl"] = ["fees = -0.01", "model_id = null"]
+    breaches["intermediate.int_trade_pnl"] = ["fees = -0.01", "model_id = null", "trade_id = null"]
     breaches["intermediate.int_position_pnl"] = ["open_quantity = -1", "position_id = null"]
     breaches["intermediate.int_position_changes"] = ["position_id = null", "captured_at = null"]
 

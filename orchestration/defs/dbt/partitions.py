@@ -76,8 +76,9 @@ def landing_window_vars(start: datetime, end: datetime) -> dict[str, str]:
     return {"loaded_from": start.isoformat(), "loaded_to": end.isoformat()}
 
 
-# The dbt tests that read a relation's whole history for what the database keeps as rows are
-# written (macros/check_constraints.sql): marts.performance_tracking's, int_position_pnl's.
+# The dbt tests that read a relation's whole history for what its parts keep as rows are
+# written (macros/check_constraints.sql): marts.performance_tracking's, int_position_pnl's,
+# int_closing_trade_edges'.
 WHOLE_HISTORY_TAG = "whole_history"
 
 
