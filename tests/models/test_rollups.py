@@ -163,6 +163,12 @@ def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tm
     the constraints."""
     simulator.simulate_history(trades=2000, seed=5, end=HISTORY_END)
     build(warehouse, tmp_path)
+    # The planner has statistics of every table just built (macros/statistics.sql).
+    cursor.execute(
+        "select count(distinct tablename) from pg_stats where schemaname = 'intermediate'"
+        " and tablename in ('int_trade_pnl', 'int_position_changes', 'int_pnl_hourly')"
+    )
+    assert cursor.fetchone()[0] == 3
     breaches = {
         f"intermediate.int_pnl_{level}": [
             "fees = -0.01",
