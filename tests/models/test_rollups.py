@@ -178,6 +178,7 @@ def test_the_database_keeps_every_level_and_trade_in_range(warehouse, cursor, tm
             "total_trades = 0",
             "closed_trades = total_trades + 1",
             "winning_trades = closed_trades + 1",
+            "losing_trades = -1",
             "league = null",
             "fees = null",
         ]

@@ -77,8 +77,8 @@ def landing_window_vars(start: datetime, end: datetime) -> dict[str, str]:
 
 
 # The dbt tests that read a relation's whole history for what its parts keep as rows are
-# written (macros/check_constraints.sql): marts.performance_tracking's, int_position_pnl's,
-# int_closing_trade_edges'.
+# written (macros/check_constraints.sql): marts.performance_tracking's, int_position_pnl's
+# open quantity, int_closing_trade_edges' grain.
 WHOLE_HISTORY_TAG = "whole_history"
 
 
