@@ -6,11 +6,24 @@
     level and trade; int_position_pnl's open quantity; int_closing_trade_edges' grain, which is
     int_trade_pnl's) run where a run validates everything (orchestration/defs/dbt/partitions.py). -#}
 
-{#- A post-hook adding CHECK constraint `name` to the model's table: PostgreSQL then checks the
-    rows already there, and every write after. Named after its expression too, so a changed
+{#- A post-hook adding CHECK constraint `name` to the model's table, NOT VALID: a catalog entry,
+    no scan, while the build's transaction holds the table (a full refresh swaps it in under a
+    lock readers wait on). Every write after is checked; the rows already there are validated
+    after the commit (validate_constraints). Named after its expression too, so a changed
     expression replaces the old constraint at the next build. A CHECK lets a null expression
     pass: here a null breaks it. -#}
 {% macro check_constraint(name, expression) -%}
+    {{ add_check(name, 'coalesce(' ~ expression ~ ', false)') }}
+{%- endmacro %}
+
+{#- A post-hook making `columns` of the model's table NOT NULL: a CHECK that they are not null
+    (never null itself), which, once validated, lets validate_constraints declare them NOT NULL
+    without reading the table. -#}
+{% macro not_null_columns(columns) -%}
+    {{ add_check('not_null', columns | join(' is not null and ') ~ ' is not null') }}
+{%- endmacro %}
+
+{% macro add_check(name, expression) -%}
     {%- set table = "to_regclass(" ~ dbt.string_literal(this.render()) ~ ")" -%}
     {%- set versioned = name ~ '_' ~ local_md5(expression)[:8] -%}
     do $check$
@@ -24,37 +37,54 @@
             for stale in
                 select conname from pg_constraint
                 where conrelid = {{ table }} and contype = 'c'
-                    and conname like {{ dbt.string_literal(name ~ '\_%') }}
+                    and conname like {{ dbt.string_literal(name ~ '\\_%') }}
             loop
                 execute format('alter table %s drop constraint %I', {{ table }}, stale.conname);
             end loop;
-            alter table {{ this }}
-                add constraint {{ versioned }} check (coalesce({{ expression }}, false));
+            alter table {{ this }} add constraint {{ versioned }} check ({{ expression }}) not valid;
         end if;
     end
     $check$
 {%- endmacro %}
 
-{#- A post-hook making `columns` of the model's table NOT NULL, in one statement: one scan of the
-    rows already there. A grain test then need not read a unique index's NOT NULL columns for
-    the rows it cannot see. -#}
-{% macro not_null_columns(columns) -%}
+{#- Post-hook of every model, after its transaction's commit (dbt_project.yml): validates the
+    table's CHECK constraints not validated yet (a lock readers do not wait on), then declares
+    NOT NULL the columns a validated not_null CHECK covers. That needs a moment's exclusive lock:
+    tried for 100 ms, else left to the next build, so a reader is never kept waiting longer. -#}
+{% macro validate_constraints() -%}
+    {%- if model.config.materialized not in ('table', 'incremental') -%}
+    select 1
+    {%- else -%}
     {%- set table = "to_regclass(" ~ dbt.string_literal(this.render()) ~ ")" -%}
-    do $not_null$
+    do $validate$
     declare
+        pending record;
         missing text;
     begin
-        select string_agg(format('alter column %I set not null', attname), ', ')
+        for pending in
+            select conname from pg_constraint
+            where conrelid = {{ table }} and contype = 'c' and not convalidated
+        loop
+            execute format('alter table %s validate constraint %I', {{ table }}, pending.conname);
+        end loop;
+        select string_agg(format('alter column %I set not null', attributes.attname), ', ')
         into missing
-        from pg_attribute
-        where attrelid = {{ table }} and not attnotnull
-            and attname = any(array[{% for column in columns %}{{ dbt.string_literal(column) }}
-                {%- if not loop.last %}, {% endif %}{% endfor %}]::text[]);
+        from pg_constraint as checks
+        inner join pg_attribute as attributes
+            on attributes.attrelid = checks.conrelid and attributes.attnum = any(checks.conkey)
+        where checks.conrelid = {{ table }} and checks.contype = 'c' and checks.convalidated
+            and checks.conname like 'not\_null\_%' and not attributes.attnotnull;
         if missing is not null then
-            execute format('alter table %s ', {{ table }}) || missing;
+            begin
+                perform set_config('lock_timeout', '100ms', true);
+                execute format('alter table %s ', {{ table }}) || missing;
+            exception when lock_not_available then
+                raise notice 'NOT NULL of % left to the next build: readers held it', {{ table }};
+            end;
         end if;
     end
-    $not_null$
+    $validate$
+    {%- endif -%}
 {%- endmacro %}
 
 {#- A level's grain columns, all present but the all-time bucket's start, which has none. -#}

@@ -1,5 +1,5 @@
-{#- Post-hook of every model (dbt_project.yml): a table the planner has no statistics for is
-    analyzed in the transaction that built it, a table model each time it is rebuilt, an
+{#- Post-hook of every model, after its commit (dbt_project.yml): a table the planner has no
+    statistics for is analyzed, a table model each time it is rebuilt, an
     incremental model after its first build or a full refresh (an increment adds little to what
     was sampled). Without statistics (autovacuum off, or not there yet) the planner guesses: at
     10M trades it deleted an hour's positions from int_trade_pnl by reading all 10.5M rows
