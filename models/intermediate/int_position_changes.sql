@@ -2,7 +2,14 @@
     positions whose raw rows landed since the last run, stamped with the time of the capture (one value per run: its
     transaction's start). It reads
     from the time before which the previous capture had seen every row (complete_before), so a
-    long load that commits late is not missed; landed_condition says which rows count. -#}
+    long load that commits late is not missed; landed_condition says which rows count.
+
+    A full refresh recaptures every position, but keeps when the log it replaces had captured
+    it (previous_capture): a position with no row landed since that log's last capture is
+    stamped with it, and only the others with this one, as an increment would have. Models
+    downstream and the live views then see as new only what is new: stamped anew, the whole
+    history would be pending for the live views until the hourly level is rebuilt, each read
+    repricing every position (seconds at 20k trades, minutes at 10M). -#}
 {{ config(
     materialized='incremental',
     meta={'partitioning': 'hourly'},
@@ -11,6 +18,8 @@
     ],
     post_hook="{{ not_null_columns(['position_id', 'captured_at']) }}",
 ) }}
+
+{%- set previous = previous_capture() %}
 
 with
 
@@ -72,6 +81,40 @@ landed as (
     inner join {{ source('raw', 'positions') }} as positions
         on positions.model_id = models.model_id
     where {{ landed_condition('models.loaded_at') }}
+
+    {%- elif previous is not none %}
+
+    union all
+
+    -- As above, when they landed: a market's first version, a strategy's or model's last.
+    select positions.position_id, markets.loaded_at
+    from (
+        select market_id, min(loaded_at) as loaded_at
+        from {{ source('raw', 'markets') }}
+        group by market_id
+    ) as markets
+    inner join {{ source('raw', 'positions') }} as positions on positions.market_id = markets.market_id
+
+    union all
+
+    select positions.position_id, strategies.loaded_at
+    from (
+        select strategy_id, max(loaded_at) as loaded_at
+        from {{ source('raw', 'strategies') }}
+        group by strategy_id
+    ) as strategies
+    inner join {{ source('raw', 'positions') }} as positions
+        on positions.strategy_id = strategies.strategy_id
+
+    union all
+
+    select positions.position_id, models.loaded_at
+    from (
+        select model_id, max(loaded_at) as loaded_at
+        from {{ source('raw', 'probability_models') }}
+        group by model_id
+    ) as models
+    inner join {{ source('raw', 'positions') }} as positions on positions.model_id = models.model_id
     {%- endif %}
 
 )
@@ -81,7 +124,18 @@ select
     max(loaded_at) as loaded_at,
     -- The warehouse's clock, not dbt's: the log's order must not depend on the clock of
     -- whichever machine runs dbt (one that steps back would hide a capture behind the last).
+    {%- if previous is none %}
     now() as captured_at,
     {{ complete_before() }} as complete_before
+    {%- else %}
+    case
+        when max(loaded_at) >= {{ previous.complete_before }} then now()
+        else {{ previous.captured_at }}
+    end as captured_at,
+    case
+        when max(loaded_at) >= {{ previous.complete_before }} then {{ complete_before() }}
+        else {{ previous.complete_before }}
+    end as complete_before
+    {%- endif %}
 from landed
 group by position_id
