@@ -162,9 +162,12 @@
 
 {#- Which raw rows int_position_changes captures, as a condition on their `loaded_at` column:
     on a first build everything; else what may have landed since the last capture, and also
-    what landed in the partition window if one is given (a backfill recaptures its range). -#}
-{% macro landed_condition(loaded_at) -%}
-    {%- if is_incremental() -%}
+    what landed in the partition window if one is given (a backfill recaptures its range).
+    Given the `previous` capture a full refresh keeps (previous_capture), what landed since it. -#}
+{% macro landed_condition(loaded_at, previous=none) -%}
+    {%- if previous is not none and not is_incremental() -%}
+        {{ loaded_at }} >= {{ previous.complete_before }}
+    {%- elif is_incremental() -%}
         {%- set since = scalar_at_run_time("select max(complete_before) from " ~ this) -%}
         ({{ loaded_at }} >= '{{ since or "-infinity" }}'::timestamptz
         {%- if var('loaded_from', none) is not none %}

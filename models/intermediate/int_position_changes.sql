@@ -44,7 +44,7 @@ landed as (
         on positions.market_id = edges.market_id and positions.model_id = edges.model_id
     where {{ landed_condition('edges.loaded_at') }}
 
-    {%- if is_incremental() %}
+    {%- if is_incremental() or previous is not none %}
 
     union all
 
@@ -54,7 +54,7 @@ landed as (
     from (
         select market_id, max(loaded_at) as loaded_at
         from {{ source('raw', 'markets') }}
-        where {{ landed_condition('loaded_at') }}
+        where {{ landed_condition('loaded_at', previous) }}
         group by market_id
     ) as new_markets
     inner join {{ source('raw', 'positions') }} as positions
@@ -62,7 +62,7 @@ landed as (
     where not exists (
         select from {{ source('raw', 'markets') }} as earlier
         where earlier.market_id = new_markets.market_id
-            and not ({{ landed_condition('earlier.loaded_at') }})
+            and not ({{ landed_condition('earlier.loaded_at', previous) }})
     )
 
     union all
@@ -72,7 +72,7 @@ landed as (
     from {{ source('raw', 'strategies') }} as strategies
     inner join {{ source('raw', 'positions') }} as positions
         on positions.strategy_id = strategies.strategy_id
-    where {{ landed_condition('strategies.loaded_at') }}
+    where {{ landed_condition('strategies.loaded_at', previous) }}
 
     union all
 
@@ -80,41 +80,8 @@ landed as (
     from {{ source('raw', 'probability_models') }} as models
     inner join {{ source('raw', 'positions') }} as positions
         on positions.model_id = models.model_id
-    where {{ landed_condition('models.loaded_at') }}
+    where {{ landed_condition('models.loaded_at', previous) }}
 
-    {%- elif previous is not none %}
-
-    union all
-
-    -- As above, when they landed: a market's first version, a strategy's or model's last.
-    select positions.position_id, markets.loaded_at
-    from (
-        select market_id, min(loaded_at) as loaded_at
-        from {{ source('raw', 'markets') }}
-        group by market_id
-    ) as markets
-    inner join {{ source('raw', 'positions') }} as positions on positions.market_id = markets.market_id
-
-    union all
-
-    select positions.position_id, strategies.loaded_at
-    from (
-        select strategy_id, max(loaded_at) as loaded_at
-        from {{ source('raw', 'strategies') }}
-        group by strategy_id
-    ) as strategies
-    inner join {{ source('raw', 'positions') }} as positions
-        on positions.strategy_id = strategies.strategy_id
-
-    union all
-
-    select positions.position_id, models.loaded_at
-    from (
-        select model_id, max(loaded_at) as loaded_at
-        from {{ source('raw', 'probability_models') }}
-        group by model_id
-    ) as models
-    inner join {{ source('raw', 'positions') }} as positions on positions.model_id = models.model_id
     {%- endif %}
 
 )
