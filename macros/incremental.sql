@@ -178,25 +178,25 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- The last capture of the change log a full refresh replaces, as SQL literals {captured_at,
-    complete_before}: every raw row landed before its complete_before is in a capture at or
-    before its captured_at. None on an increment, on a first build, and where raw was replaced
-    or the zone changed since the log was built (full_refresh_owed: its captures say nothing
-    of the new raw). -#}
+{#- The last capture of the change log a full refresh replaces, as {complete_before: an SQL
+    literal}: every raw row landed before it is in a capture of that log, so a position with
+    nothing landed since keeps its own last capture there
+    (models/intermediate/int_position_changes.sql). None on an increment, on a first build, and
+    where raw was replaced or the zone changed since the log was built (full_refresh_owed: its
+    captures say nothing of the new raw). -#}
 {% macro previous_capture() -%}
     {%- if not execute or is_incremental() or load_relation(this) is none
         or full_refresh_owed() is not none -%}
         {%- do return(none) -%}
     {%- endif -%}
     {%- set rows = run_query(
-        "select quote_literal(captured_at) || '::timestamptz',"
-        ~ " quote_literal(complete_before) || '::timestamptz' from " ~ this
+        "select quote_literal(complete_before) || '::timestamptz' from " ~ this
         ~ " order by captured_at desc, complete_before desc limit 1"
     ).rows -%}
     {%- if rows | length == 0 -%}
         {%- do return(none) -%}
     {%- endif -%}
-    {%- do return({'captured_at': rows[0][0], 'complete_before': rows[0][1]}) -%}
+    {%- do return({'complete_before': rows[0][0]}) -%}
 {%- endmacro %}
 
 {#- The partition window given as vars loaded_from / loaded_to: [from, to). -#}

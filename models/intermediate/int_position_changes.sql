@@ -1,15 +1,15 @@
 {#- The change log of the incremental models (macros/incremental.sql): each run appends the
-    positions whose raw rows landed since the last run, stamped with the time of the capture (one value per run: its
-    transaction's start). It reads
-    from the time before which the previous capture had seen every row (complete_before), so a
-    long load that commits late is not missed; landed_condition says which rows count.
+    positions whose raw rows landed since the last run, stamped with the time of its capture
+    (its transaction's start). It reads from the time before which the previous capture had
+    seen every row (complete_before), so a long load that commits late is not missed;
+    landed_condition says which rows count.
 
-    A full refresh recaptures every position, but keeps when the log it replaces had captured
-    it (previous_capture): a position with no row landed since that log's last capture is
-    stamped with it, and only the others with this one, as an increment would have. Models
-    downstream and the live views then see as new only what is new: stamped anew, the whole
-    history would be pending for the live views until the hourly level is rebuilt, each read
-    repricing every position (seconds at 20k trades, minutes at 10M). -#}
+    A full refresh recaptures every position, but keeps when the log it replaces had last
+    captured each (previous_capture): a position with nothing landed since that log's last
+    capture keeps its own capture, and only the others are stamped with this one, as an
+    increment would have. Models downstream and the live views then see as new only what is
+    new. Stamped anew, the whole history would be pending for the live views until the hourly
+    level is rebuilt, each read repricing every position (6 minutes at 10M). -#}
 {{ config(
     materialized='incremental',
     meta={'partitioning': 'hourly'},
@@ -84,25 +84,35 @@ landed as (
 
     {%- endif %}
 
+),
+
+captured as (
+
+    select position_id, max(loaded_at) as loaded_at
+    from landed
+    group by position_id
+
 )
 
 select
-    position_id,
-    max(loaded_at) as loaded_at,
+    captured.position_id,
+    captured.loaded_at,
     -- The warehouse's clock, not dbt's: the log's order must not depend on the clock of
     -- whichever machine runs dbt (one that steps back would hide a capture behind the last).
     {%- if previous is none %}
     now() as captured_at,
     {{ complete_before() }} as complete_before
+from captured
     {%- else %}
-    case
-        when max(loaded_at) >= {{ previous.complete_before }} then now()
-        else {{ previous.captured_at }}
-    end as captured_at,
-    case
-        when max(loaded_at) >= {{ previous.complete_before }} then {{ complete_before() }}
-        else {{ previous.complete_before }}
-    end as complete_before
+    coalesce(kept.captured_at, now()) as captured_at,
+    coalesce(kept.complete_before, {{ complete_before() }}) as complete_before
+from captured
+-- Its last capture in the log replaced, if nothing of it landed since that log's last one.
+left join (
+    select distinct on (position_id) position_id, captured_at, complete_before
+    from {{ this }}
+    order by position_id, captured_at desc
+) as kept
+    on kept.position_id = captured.position_id
+    and captured.loaded_at < {{ previous.complete_before }}
     {%- endif %}
-from landed
-group by position_id
