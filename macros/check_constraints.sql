@@ -24,7 +24,7 @@
 {%- endmacro %}
 
 {% macro add_check(name, expression) -%}
-    {%- set table = "to_regclass(" ~ dbt.string_literal(this.render()) ~ ")" -%}
+    {%- set table = this_regclass() -%}
     {%- set versioned = name ~ '_' ~ local_md5(expression)[:8] -%}
     do $check$
     declare
@@ -55,7 +55,7 @@
     {%- if model.config.materialized not in ('table', 'incremental') -%}
     select 1
     {%- else -%}
-    {%- set table = "to_regclass(" ~ dbt.string_literal(this.render()) ~ ")" -%}
+    {%- set table = this_regclass() -%}
     do $validate$
     declare
         pending record;
@@ -85,6 +85,11 @@
     end
     $validate$
     {%- endif -%}
+{%- endmacro %}
+
+{#- The model's table as a regclass, in SQL (null if it is gone). -#}
+{% macro this_regclass() -%}
+    to_regclass({{ dbt.string_literal(this.render()) }})
 {%- endmacro %}
 
 {#- A level's grain columns, all present but the all-time bucket's start, which has none. -#}

@@ -165,7 +165,7 @@
     what landed in the partition window if one is given (a backfill recaptures its range).
     Given the `previous` capture a full refresh keeps (previous_capture), what landed since it. -#}
 {% macro landed_condition(loaded_at, previous=none) -%}
-    {%- if previous is not none and not is_incremental() -%}
+    {%- if previous is not none -%}
         {{ loaded_at }} >= {{ previous.complete_before }}
     {%- elif is_incremental() -%}
         {%- set since = scalar_at_run_time("select max(complete_before) from " ~ this) -%}
