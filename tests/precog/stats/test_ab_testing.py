@@ -137,8 +137,9 @@ def test_bca_interval_is_scipys():
 
 def test_metrics_of_the_same_markets_share_one_draw_with_the_results_of_their_own():
     # One draw of market indices serves the three bootstrapped metrics: each interval is the
-    # one its own draw with the seed gives (scipy's, above), to the last bit. Batches of a few
-    # resamples, so that the draws span many of them.
+    # one its own draw with the seed gives (scipy's, above), to rounding (the sums of all
+    # metrics are one matrix product). Batches of a few resamples, so that the draws span many
+    # of them.
     rng = np.random.default_rng(5)
     trades = rng.poisson(3, (2, 300)).astype(float)
     wins = np.minimum(trades, rng.poisson(1.5, (2, 300)))
@@ -153,8 +154,8 @@ def test_metrics_of_the_same_markets_share_one_draw_with_the_results_of_their_ow
             low, high, theta_b = ab.bootstrap_bca(
                 [control, treatment], statistic, confidence_level=0.9, n_resamples=999, seed=11
             )
-            assert (result.ci_low, result.ci_high) == (low, high)
-            assert result.se == float(np.std(theta_b, ddof=1))
+            assert (result.ci_low, result.ci_high) == pytest.approx((low, high), rel=1e-12)
+            assert result.se == pytest.approx(float(np.std(theta_b, ddof=1)), rel=1e-12)
     assert len({result.ci_low for result in shared}) == 3
 
 
