@@ -797,8 +797,8 @@ def _tests(
 ) -> Callable[[], list[tuple[str, str, str, TestResult]]]:
     """(metric, test, role, result) of every test of one experiment, in the results' order,
     from the function returned. The resamplings, each with its own generator, run in `pool`:
-    NumPy draws, shuffles and gathers without the GIL, so they run side by side (the results are
-    the same whatever the number of threads)."""
+    NumPy draws, partitions and multiplies without the GIL, so they run side by side (the
+    results are the same whatever the number of threads)."""
     alpha, c, t = experiment.alpha, s.control, s.treated
 
     def sides(numerator: np.ndarray, ratio: bool) -> tuple[np.ndarray, np.ndarray, bool]:
