@@ -91,12 +91,20 @@ children as (
     select
         {{ bucket_start(grain, 'child.period_start') }} as bucket,
         child.*
+    {%- if is_incremental() and grain != 'all_time' %}
+    -- Each dirty bucket looks its children up by a range on period_start, which the child's
+    -- index finds. As a join, the planner estimates a range with bounds from another table at
+    -- a third of the child and sorts it whole: 23.7 s of 23.7 s for the hourly level at 10M.
+    from {{ dirty_buckets_table() }} as dirty
+    {{ lookup_join(true, 'inner', child, 'child',
+        bucket_contains('dirty.bucket', 'child.period_start', grain)
+        ~ ' and ' ~ same_dimensions('child', 'dirty', dimensions)) }}
+    {%- else %}
     from {{ child }} as child
     {%- if is_incremental() %}
-    -- a range on period_start, so that the index of the child finds its rows
     inner join {{ dirty_buckets_table() }} as dirty
-        on {{ bucket_contains('dirty.bucket', 'child.period_start', grain) }}
-        and {{ same_dimensions('child', 'dirty', dimensions) }}
+        on {{ same_dimensions('child', 'dirty', dimensions) }}
+    {%- endif %}
     {%- endif %}
 
 ),
