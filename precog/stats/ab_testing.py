@@ -382,9 +382,9 @@ def resample(
     """The bootstrap distribution of `statistics[k]` over the samples `sample_sets[k]` for each
     k, every set resampled with the same draws: its samples are the same markets (of the same
     lengths) seen through different metrics, so one draw of market indices serves them all.
-    The draws are scipy.stats.bootstrap's for the seed; a resample's sums are its count of
-    each market times the values (one matrix product for every metric), 3x faster than
-    gathering the drawn values."""
+    The draws are scipy.stats.bootstrap's for the same seed and batch (`_BATCH_ELEMENTS`); a
+    resample's sums are its count of each market times the values (one matrix product for
+    every metric), 3x faster than gathering the drawn values."""
     lengths = [len(s) for s in sample_sets[0]]
     if any([len(s) for s in samples] != lengths for samples in sample_sets):
         raise ValueError("every set of samples must have the same lengths")
@@ -437,7 +437,7 @@ def bootstrap_bca(
     """BCa interval of `statistic` over independent samples, each resampled with replacement
     within itself (here: markets within a variant), and the bootstrap distribution. Follows
     scipy.stats.bootstrap(method='BCa') step for step, with the same random draws for the same
-    seed (`resample`, `bca_interval`)."""
+    seed and batch (`resample`, `bca_interval`)."""
     [theta_b] = resample([samples], [statistic], n_resamples=n_resamples, seed=seed)
     low, high = bca_interval(samples, statistic, theta_b, confidence_level)
     return low, high, theta_b

@@ -109,6 +109,23 @@ def test_bca_interval_is_scipys():
     ).confidence_interval
     assert (low, high) == pytest.approx((expected.low, expected.high), rel=1e-9)
 
+    # In batches of a few resamples (as at many markets): scipy's draws with the same batch.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ab, "_BATCH_ELEMENTS", 1500)
+        low, high, _ = ab.bootstrap_bca(
+            [control, treatment], ab._mean_difference, confidence_level=0.9, n_resamples=999, seed=3
+        )
+    expected = stats.bootstrap(
+        (control, treatment),
+        lambda c, t, axis=-1: t.mean(axis=axis) - c.mean(axis=axis),
+        method="BCa",
+        n_resamples=999,
+        batch=1500 // 150,
+        confidence_level=0.9,
+        rng=np.random.default_rng(3),
+    ).confidence_interval
+    assert (low, high) == pytest.approx((expected.low, expected.high), rel=1e-9)
+
     # A ratio metric: markets resampled as (numerator, denominator) pairs. scipy resamples
     # market indices, mapped to the pairs by the statistic.
     rng = np.random.default_rng(8)
