@@ -1,42 +1,34 @@
 {#- The closing line of each market for closing-line value: the YES mid price
     (yes_bid + yes_ask) / 2 of the last market version that took effect before the market's
-    close_ts (from its current version) with both quotes. One row per market that has one. -#}
+    close_ts (from its current version) with both quotes. One row per market that has one.
+    The versions are read once: the current one's close_ts is a window over them (stg_markets
+    is the current versions), not a second read of every version (3 s at 10M trades). -#}
 
 with
 
-markets as (
-
-    select market_id, close_ts
-    from {{ ref('stg_markets') }}
-
-),
-
-quoted_versions as (
+versions as (
 
     select
         market_id,
         valid_from,
         market_key,
         yes_bid,
-        yes_ask
+        yes_ask,
+        max(close_ts) filter (where row_current_ind) over (partition by market_id) as close_ts
     from {{ ref('stg_market_versions') }}
-    where yes_bid is not null and yes_ask is not null
 
 ),
 
 closing_quotes as (
 
-    select distinct on (markets.market_id)
-        markets.market_id,
-        markets.close_ts,
-        quoted_versions.valid_from as closing_quote_at,
-        (quoted_versions.yes_bid + quoted_versions.yes_ask) / 2 as closing_yes_mid
-    from markets
-    inner join quoted_versions
-        on
-            quoted_versions.market_id = markets.market_id
-            and quoted_versions.valid_from < markets.close_ts
-    order by markets.market_id, quoted_versions.valid_from desc, quoted_versions.market_key desc
+    select distinct on (market_id)
+        market_id,
+        close_ts,
+        valid_from as closing_quote_at,
+        (yes_bid + yes_ask) / 2 as closing_yes_mid
+    from versions
+    where yes_bid is not null and yes_ask is not null and valid_from < close_ts
+    order by market_id, valid_from desc, market_key desc
 
 )
 
