@@ -96,35 +96,33 @@ def test_delta_method_variance_agrees_with_resampling_markets():
 
 def test_bca_interval_is_scipys():
     control, treatment = sample(6, 150), sample(7, 130, mean=0.5)
-    low, high, _ = ab.bootstrap_bca(
-        [control, treatment], ab._mean_difference, confidence_level=0.9, n_resamples=999, seed=3
-    )
-    expected = stats.bootstrap(
-        (control, treatment),
-        lambda c, t, axis=-1: t.mean(axis=axis) - c.mean(axis=axis),
-        method="BCa",
-        n_resamples=999,
-        confidence_level=0.9,
-        rng=np.random.default_rng(3),
-    ).confidence_interval
-    assert (low, high) == pytest.approx((expected.low, expected.high), rel=1e-9)
 
-    # In batches of a few resamples (as at many markets): scipy's draws with the same batch.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ab, "_BATCH_ELEMENTS", 1500)
-        low, high, _ = ab.bootstrap_bca(
-            [control, treatment], ab._mean_difference, confidence_level=0.9, n_resamples=999, seed=3
-        )
-    expected = stats.bootstrap(
-        (control, treatment),
-        lambda c, t, axis=-1: t.mean(axis=axis) - c.mean(axis=axis),
-        method="BCa",
-        n_resamples=999,
-        batch=1500 // 150,
-        confidence_level=0.9,
-        rng=np.random.default_rng(3),
-    ).confidence_interval
-    assert (low, high) == pytest.approx((expected.low, expected.high), rel=1e-9)
+    def both(batch_elements: int, batch: int | None):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ab, "_BATCH_ELEMENTS", batch_elements)
+            low, high, _ = ab.bootstrap_bca(
+                [control, treatment],
+                ab._mean_difference,
+                confidence_level=0.9,
+                n_resamples=999,
+                seed=3,
+            )
+        expected = stats.bootstrap(
+            (control, treatment),
+            lambda c, t, axis=-1: t.mean(axis=axis) - c.mean(axis=axis),
+            method="BCa",
+            n_resamples=999,
+            batch=batch,
+            confidence_level=0.9,
+            rng=np.random.default_rng(3),
+        ).confidence_interval
+        return (low, high), (expected.low, expected.high)
+
+    # In one batch; then in batches of a few resamples (as at many markets): scipy's draws
+    # with the same batch.
+    for batch_elements, batch in ((ab._BATCH_ELEMENTS, None), (1500, 1500 // 150)):
+        ours, scipys = both(batch_elements, batch)
+        assert ours == pytest.approx(scipys, rel=1e-9)
 
     # A ratio metric: markets resampled as (numerator, denominator) pairs. scipy resamples
     # market indices, mapped to the pairs by the statistic.
