@@ -95,7 +95,7 @@ children as (
     -- Each dirty period looks its children up by its range on period_start, which the child's
     -- index finds; each child is read at most once, however many dirty buckets share the period.
     -- As a join, the planner estimates a range with bounds from another table at a third of the
-    -- child and sorts it whole: 23.7 s of 23.7 s for the hourly level at 10M.
+    -- child and sorts it whole (the hourly level's increment at 10M: 23.7 s instead of 0.4 s).
     from (select distinct bucket from {{ dirty_buckets_table() }}) as dirty_periods
     {{ lookup_join(true, 'inner', child, 'child',
         bucket_contains('dirty_periods.bucket', 'child.period_start', grain)) }}
