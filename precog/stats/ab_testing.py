@@ -415,7 +415,7 @@ def _real_columns(samples: Sequence[np.ndarray]):
     for sample in samples:
         spans.append((len(parts), np.iscomplexobj(sample)))
         parts += [sample.real, sample.imag] if np.iscomplexobj(sample) else [sample]
-    matrix = np.column_stack(parts) if parts else np.empty((0, 0))
+    matrix = np.column_stack(parts)
 
     def unpack(product: np.ndarray) -> list[np.ndarray]:
         return [
