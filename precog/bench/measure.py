@@ -354,34 +354,15 @@ def compile_analyses(target: database.Warehouse, target_path: Path) -> dict[str,
 
 
 def outcomes_on_demand(analyses: dict[str, str]) -> str:
-    """The asset's query of intermediate.int_ab_market_outcomes, reading the on-demand answer
-    (analyses/on_demand/on_demand_ab_market_outcomes.sql) instead of the table."""
-    on_demand = analyses[ON_DEMAND + "ab_market_outcomes"]
-    table = ".".join(ab_io.OUTCOMES)
-    return ab_io.OUTCOMES_SQL.replace(table, f"({on_demand}) as {ab_io.OUTCOMES[1]}")
-
-
-class _OutcomesOnDemand:
-    """A cursor that answers the asset's query of intermediate.int_ab_market_outcomes from the
-    on-demand answer instead, so that the asset's read_inputs builds the experiments."""
-
-    def __init__(self, cursor, on_demand_sql: str):
-        self._cursor, self._on_demand_sql = cursor, on_demand_sql
-
-    def execute(self, sql, params=None):
-        if sql == ab_io.OUTCOMES_SQL:
-            sql = self._on_demand_sql
-        return self._cursor.execute(sql, params)
-
-    def __getattr__(self, name):
-        return getattr(self._cursor, name)
+    """The on-demand answer of intermediate.int_ab_market_outcomes
+    (analyses/on_demand/on_demand_ab_market_outcomes.sql), as a relation the asset can read."""
+    return f"({analyses[ON_DEMAND + 'ab_market_outcomes']}) as {ab_io.OUTCOMES[1]}"
 
 
 def on_demand_ab_test_results(cursor, analyses: dict[str, str]) -> list[tuple]:
     """analyses/ab_test_results.sql on demand: the asset's inputs computed from the staging
     views, then its statistics (precog/stats/ab_testing.py). Rows in RESULT_COLUMNS order."""
-    on_demand = _OutcomesOnDemand(cursor, outcomes_on_demand(analyses))
-    experiments, outcomes = ab_io.read_inputs(on_demand)
+    experiments, outcomes = ab_io.read_inputs(cursor, outcomes_on_demand(analyses))
     results = ab_testing.analyze(outcomes, experiments, computed_at=dt.datetime.now(dt.UTC))
     return [tuple(row) for row in results[list(ab_testing.RESULT_COLUMNS)].itertuples(index=False)]
 
@@ -439,7 +420,7 @@ def ab_inputs_difference(cursor, analyses: dict[str, str]) -> str:
     """'' if the A/B inputs computed on demand are the rows of int_ab_market_outcomes that the
     asset read, else how they differ."""
     answers = []
-    for sql in (ab_io.OUTCOMES_SQL, outcomes_on_demand(analyses)):
+    for sql in (ab_io.OUTCOMES_SQL, ab_io.outcomes_sql(outcomes_on_demand(analyses))):
         cursor.execute(sql)
         answers.append(sorted(cursor.fetchall(), key=lambda row: row[:2]))
     table, on_demand = answers

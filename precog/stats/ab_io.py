@@ -8,6 +8,8 @@ new rows, never a mix or none.
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 from psycopg2.extras import execute_values
 
@@ -28,19 +30,58 @@ EXPERIMENTS_SQL = f"""
 # In a fixed order: the seeded bootstrap and permutation draw by row, so the results are
 # reproducible only if the rows come in the same order every time.
 OUTCOMES_ORDER = "order by experiment_name, market_id, variant"
-OUTCOMES_SQL = f"""
-    select experiment_name, market_id, variant, stratification_key, league, market_type,
-        closed_trades, winning_trades, realized_pnl, data_through
-    from {".".join(OUTCOMES)}
-    {OUTCOMES_ORDER}
-"""
+OUTCOMES_COLUMNS = (
+    "experiment_name",
+    "market_id",
+    "variant",
+    "stratification_key",
+    "league",
+    "market_type",
+    "closed_trades",
+    "winning_trades",
+    "realized_pnl",
+    "data_through",
+)
+_TEXT_COLUMNS = ("experiment_name", "variant", "stratification_key", "league", "market_type")
+_COUNT_COLUMNS = ("market_id", "closed_trades", "winning_trades")
 
 
-def read_inputs(cursor) -> tuple[list[ab_testing.Experiment], pd.DataFrame]:
-    """The experiments and the per-market outcomes, from the warehouse."""
-    cursor.execute(OUTCOMES_SQL)
-    outcomes = pd.DataFrame(cursor.fetchall(), columns=[c.name for c in cursor.description])
+def outcomes_sql(relation: str = ".".join(OUTCOMES)) -> str:
+    """The query of the per-market outcomes, from `relation` (the dbt model by default)."""
+    return f"select {', '.join(OUTCOMES_COLUMNS)} from {relation} {OUTCOMES_ORDER}"
+
+
+OUTCOMES_SQL = outcomes_sql()
+
+
+def read_outcomes(cursor, relation: str = ".".join(OUTCOMES)) -> pd.DataFrame:
+    """The per-market outcomes as a frame, through COPY: at 1.3M markets, twice as fast as
+    fetching a Python object per value. Text nulls are None, P&L the float nearest the numeric
+    (as float(Decimal)), data_through a UTC timestamp."""
+    buffer = io.BytesIO()
+    cursor.copy_expert(
+        f"copy ({outcomes_sql(relation)}) to stdout with (format csv, header, null '\\N')", buffer
+    )
+    buffer.seek(0)
+    outcomes = pd.read_csv(
+        buffer,
+        na_values=["\\N"],
+        keep_default_na=False,
+        dtype={**dict.fromkeys(_TEXT_COLUMNS, str), **dict.fromkeys(_COUNT_COLUMNS, "int64")},
+    )
+    for column in _TEXT_COLUMNS:
+        outcomes[column] = outcomes[column].astype(object).where(outcomes[column].notna(), None)
     outcomes["realized_pnl"] = outcomes["realized_pnl"].astype(float)
+    outcomes["data_through"] = pd.to_datetime(outcomes["data_through"], utc=True, format="ISO8601")
+    return outcomes
+
+
+def read_inputs(
+    cursor, outcomes_relation: str = ".".join(OUTCOMES)
+) -> tuple[list[ab_testing.Experiment], pd.DataFrame]:
+    """The experiments and the per-market outcomes, from the warehouse (the outcomes from
+    `outcomes_relation`, the dbt model by default)."""
+    outcomes = read_outcomes(cursor, outcomes_relation)
     through = (
         outcomes.groupby("experiment_name")["data_through"].max().to_dict() if len(outcomes) else {}
     )
@@ -51,7 +92,7 @@ def read_inputs(cursor) -> tuple[list[ab_testing.Experiment], pd.DataFrame]:
             traffic_split=float(split),
             alpha=float(alpha),
             primary_metric=primary_metric,
-            data_through=None if pd.isna(through.get(name)) else through.get(name),
+            data_through=None if pd.isna(through.get(name)) else through[name].to_pydatetime(),
         )
         for name, split, alpha, primary_metric in cursor.fetchall()
     ]
