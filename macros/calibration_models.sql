@@ -137,35 +137,64 @@
             windows.window_end,
             {{ calibration_bin('forecasts.predicted_prob', bins) }} as calibration_bin,
             forecasts.predicted_prob as p,
-            forecasts.outcome::numeric as y,
-            {{ clipped_log_loss('forecasts.predicted_prob', 'forecasts.outcome') }} as log_loss
+            forecasts.outcome::numeric as y
         from {{ forecasts }} as forecasts
         inner join windows
             on windows.window_start is null or forecasts.close_ts > windows.window_start
 
     ),
 
+    -- Forecasts of the same probability and outcome counted together: a numeric logarithm
+    -- (most of this model's time) is then taken once per distinct (p, y), and n times a value
+    -- is exactly the sum of its n copies, so every sum below is the same to the last digit.
+    -- The scale is part of the key: ln(0.5) and ln(0.50) differ in their last digits.
+    same_forecasts as (
+
+        select
+            model_id, league, calibration_window, window_start, window_end, calibration_bin,
+            p, scale(p) as p_scale, y,
+            count(*) as n
+        from forecasts
+        group by
+            model_id, league, calibration_window, window_start, window_end, calibration_bin,
+            p, scale(p), y
+
+    ),
+
+    log_losses as (
+
+        select p, p_scale, y, {{ clipped_log_loss('p', 'y') }} as log_loss
+        from (select distinct p, p_scale, y from same_forecasts) as distinct_forecasts
+
+    ),
+
     components as (
 
         select
-            model_id,
-            case when grouping(league) = 1 then 'ALL' else league end as league,
-            calibration_window,
-            calibration_bin,
-            window_start,
-            window_end,
-            count(*) as n_forecasts,
-            sum(p) as sum_predicted,
-            sum(y) as sum_outcome,
-            sum(p * p) as sum_predicted_squared,
-            sum(p * y) as sum_predicted_outcome,
-            sum(log_loss) as sum_log_loss,
-            sum((y - p) * (1 - 2 * p)) as spiegelhalter_numerator,
-            sum((1 - 2 * p) * (1 - 2 * p) * p * (1 - p)) as spiegelhalter_variance
-        from forecasts
+            same_forecasts.model_id,
+            case when grouping(same_forecasts.league) = 1 then 'ALL' else same_forecasts.league end
+                as league,
+            same_forecasts.calibration_window,
+            same_forecasts.calibration_bin,
+            same_forecasts.window_start,
+            same_forecasts.window_end,
+            sum(n)::bigint as n_forecasts,
+            sum(n * p) as sum_predicted,
+            sum(n * y) as sum_outcome,
+            sum(n * p * p) as sum_predicted_squared,
+            sum(n * p * y) as sum_predicted_outcome,
+            sum(n * log_losses.log_loss) as sum_log_loss,
+            sum(n * (y - p) * (1 - 2 * p)) as spiegelhalter_numerator,
+            sum(n * (1 - 2 * p) * (1 - 2 * p) * p * (1 - p)) as spiegelhalter_variance
+        from same_forecasts
+        inner join log_losses using (p, p_scale, y)
         group by
-            model_id, calibration_window, calibration_bin, window_start, window_end,
-            grouping sets ((league), ())
+            same_forecasts.model_id,
+            same_forecasts.calibration_window,
+            same_forecasts.calibration_bin,
+            same_forecasts.window_start,
+            same_forecasts.window_end,
+            grouping sets ((same_forecasts.league), ())
 
     )
 

@@ -546,6 +546,59 @@ def test_edge_cases(warehouse, cursor, tmp_path):
     assert mlb_accuracy["last_30d_brier_score"] is None
 
 
+def test_components_are_the_exact_sums_of_their_forecasts(warehouse, cursor, tmp_path):
+    """int_calibration_components counts equal forecasts together and takes one logarithm per
+    distinct (p, y): its sums equal those of every forecast taken one by one, to the last digit
+    and scale, also where one probability is written at several scales (0.5, 0.50, 0.5000)."""
+    insert_edge_cases(cursor)
+    cursor.executemany(
+        "insert into raw.model_predictions (prediction_id, model_id, market_id, predicted_prob,"
+        " prediction_timestamp) values (%s, 2, %s, %s, %s)",
+        [
+            (40 + market, market, Decimal(p), EDGE_MARKETS[market][1] - HOUR)
+            for market, p in [(1, "0.5"), (2, "0.50"), (3, "0.5000"), (4, "0.5"), (6, "0.35")]
+        ],
+    )
+    build(warehouse, tmp_path, "+int_calibration_components")
+    columns = (
+        "model_id, league, calibration_window, calibration_bin, window_start, window_end,"
+        " n_forecasts, sum_predicted, sum_outcome, sum_predicted_squared, sum_predicted_outcome,"
+        " sum_log_loss, spiegelhalter_numerator, spiegelhalter_variance"
+    )
+    one_by_one = f"""
+        with forecasts as (
+            select model_id, league, close_ts, predicted_prob as p, outcome::numeric as y,
+                -ln(case when outcome = 1 then greatest(least(predicted_prob, 1 - 1e-15), 1e-15)
+                    else 1 - greatest(least(predicted_prob, 1 - 1e-15), 1e-15) end) as log_loss
+            from intermediate.int_forecasts
+        ),
+        windows as (
+            select distinct calibration_window, window_start, window_end
+            from intermediate.int_calibration_components
+        )
+        select model_id, coalesce(league, 'ALL') as league, calibration_window,
+            greatest(ceil(p * {BINS}) - 1, 0)::integer as calibration_bin,
+            window_start, window_end, count(*) as n_forecasts, sum(p) as sum_predicted,
+            sum(y) as sum_outcome, sum(p * p) as sum_predicted_squared,
+            sum(p * y) as sum_predicted_outcome, sum(log_loss) as sum_log_loss,
+            sum((y - p) * (1 - 2 * p)) as spiegelhalter_numerator,
+            sum((1 - 2 * p) * (1 - 2 * p) * p * (1 - p)) as spiegelhalter_variance
+        from forecasts
+        inner join windows on window_start is null or close_ts > window_start
+        group by model_id, calibration_window, calibration_bin, window_start, window_end,
+            grouping sets ((league), ())
+    """
+
+    def as_text(sql: str) -> list[tuple[str, ...]]:
+        cursor.execute(sql)
+        return sorted(tuple(map(str, row)) for row in cursor.fetchall())
+
+    components = as_text(f"select {columns} from intermediate.int_calibration_components")
+    assert components == as_text(f"select {columns} from ({one_by_one}) as one_by_one")
+    scales = {row[7] for row in components if row[0] == "2" and row[2] == "all_time"}
+    assert len(components) > 10 and "2.0000" in scales, scales  # 0.5 + 0.50 + 0.5000 + 0.5
+
+
 # --- the normal p-value --------------------------------------------------------------------
 
 
