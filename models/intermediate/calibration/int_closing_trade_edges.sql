@@ -1,7 +1,7 @@
 {#- The closing trades (exits and settlements) of int_trade_pnl with what edge capture compares:
     edge at entry, realized P&L, P&L before fees and closing-line value per contract (the
     closing price of the side, from the market's last YES mid before close, minus the average
-    entry price). Read by model_edge_capture and model_edge_capture_bins. -#}
+    entry price). Read by int_edge_capture_components, whose sums the edge-capture marts publish. -#}
 {{ config(materialized='view') }}
 
 select

@@ -13,31 +13,21 @@
 
 with
 
-closing_trades as (
-
-    select
-        *,
-        floor(edge_at_entry / {{ width }}::numeric)::integer as edge_bin
-    from {{ ref('int_closing_trade_edges') }}
-    where edge_at_entry is not null
-
-),
-
 sums as (
 
     select
         model_id,
         strategy_id,
         edge_bin,
-        count(distinct position_id) as positions,
-        count(*) as closing_trades,
-        sum(quantity) as edge_contracts,
-        sum(edge_at_entry * quantity) as predicted_edge_sum,
-        sum(realized_pnl) as realized_pnl,
-        sum(quantity) filter (where closing_line_value is not null) as clv_contracts,
-        sum(closing_line_value * quantity) as closing_line_value_sum
-    from closing_trades
-    group by model_id, strategy_id, edge_bin
+        positions,
+        closing_trades,
+        closed_contracts as edge_contracts,
+        predicted_edge_sum,
+        realized_pnl,
+        clv_contracts,
+        closing_line_value_sum
+    from {{ ref('int_edge_capture_components') }}
+    where edge_bin is not null
 
 ),
 

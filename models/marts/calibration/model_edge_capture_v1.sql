@@ -21,29 +21,28 @@
 
 with
 
-closing_trades as (
+components as (
 
-    select * from {{ ref('int_closing_trade_edges') }}
+    select * from {{ ref('int_edge_capture_components') }}
 
 ),
 
+-- The bins summed: edge_bin is null exactly where the position had no edge at entry.
 sums as (
 
     select
         model_id,
         strategy_id,
-        count(distinct position_id) as positions,
-        count(*) as closing_trades,
-        sum(quantity) as closed_contracts,
-        coalesce(sum(quantity) filter (where edge_at_entry is not null), 0) as edge_contracts,
-        sum(edge_at_entry * quantity) as predicted_edge_sum,
-        sum(realized_pnl) filter (where edge_at_entry is not null) as realized_pnl,
-        sum(gross_pnl) filter (where edge_at_entry is not null) as gross_pnl,
-        sum(quantity) filter (where edge_at_entry is not null and closing_line_value is not null)
-            as clv_contracts,
-        sum(closing_line_value * quantity) filter (where edge_at_entry is not null)
-            as closing_line_value_sum
-    from closing_trades
+        sum(positions)::bigint as positions,
+        sum(closing_trades)::bigint as closing_trades,
+        sum(closed_contracts) as closed_contracts,
+        coalesce(sum(closed_contracts) filter (where edge_bin is not null), 0) as edge_contracts,
+        sum(predicted_edge_sum) as predicted_edge_sum,
+        sum(realized_pnl) filter (where edge_bin is not null) as realized_pnl,
+        sum(gross_pnl) filter (where edge_bin is not null) as gross_pnl,
+        sum(clv_contracts) filter (where edge_bin is not null) as clv_contracts,
+        sum(closing_line_value_sum) filter (where edge_bin is not null) as closing_line_value_sum
+    from components
     group by model_id, strategy_id
 
 ),
