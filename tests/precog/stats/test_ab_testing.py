@@ -97,9 +97,10 @@ def test_delta_method_variance_agrees_with_resampling_markets():
 def test_bca_interval_is_scipys():
     control, treatment = sample(6, 150), sample(7, 130, mean=0.5)
 
-    def both(batch_elements: int, batch: int | None):
+    def both(batch_elements: int, batch: int | None, work_elements: int = ab._WORK_ELEMENTS):
         with pytest.MonkeyPatch.context() as patch:
             patch.setattr(ab, "_BATCH_ELEMENTS", batch_elements)
+            patch.setattr(ab, "_WORK_ELEMENTS", work_elements)
             low, high, _ = ab.bootstrap_bca(
                 [control, treatment],
                 ab._mean_difference,
@@ -119,10 +120,12 @@ def test_bca_interval_is_scipys():
         return (low, high), (expected.low, expected.high)
 
     # In one batch; then in batches of a few resamples (as at many markets): scipy's draws
-    # with the same batch.
+    # with the same batch. Drawn two resamples at a time, one batch's draws are still scipy's.
     for batch_elements, batch in ((ab._BATCH_ELEMENTS, None), (1500, 1500 // 150)):
         ours, scipys = both(batch_elements, batch)
         assert ours == pytest.approx(scipys, rel=1e-9)
+    ours, scipys = both(ab._BATCH_ELEMENTS, None, work_elements=2 * 150)
+    assert ours == pytest.approx(scipys, rel=1e-9)
 
     # A ratio metric: markets resampled as (numerator, denominator) pairs. scipy resamples
     # market indices, mapped to the pairs by the statistic.
