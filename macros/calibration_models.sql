@@ -147,7 +147,8 @@
     -- Forecasts of the same probability and outcome counted together: a numeric logarithm
     -- (most of this model's time) is then taken once per distinct (p, y), and n times a value
     -- is exactly the sum of its n copies, so every sum below is the same to the last digit.
-    -- The scale is part of the key: ln(0.5) and ln(0.50) differ in their last digits.
+    -- The scale is part of the key: it is the scale of the sums (2.0 and 2.0000 differ as text),
+    -- and past 17 decimals that of the logarithm's digits.
     same_forecasts as (
 
         select

@@ -409,9 +409,10 @@ def _resampled_sums(rng: np.random.Generator, b: int, matrix: np.ndarray) -> np.
     """The column sums of `b` resamples of the rows of `matrix`, drawn by `rng`: each resample's
     count of each row times the matrix. Drawn a few resamples at a time (`_WORK_ELEMENTS`): the
     generator's stream does not depend on how its draws are cut, so these are the draws of all
-    `b` at once."""
+    `b` at once; the sums are equal to the BLAS's rounding (a product cut into other rows may
+    round its last bit otherwise)."""
     n = len(matrix)
-    rows = max(1, min(b, _WORK_ELEMENTS // n))
+    rows = max(1, min(b, _WORK_ELEMENTS // max(n, 1)))
     sums = np.empty((b, matrix.shape[1]))
     counts = np.empty((rows, n))
     for first in range(0, b, rows):

@@ -549,14 +549,24 @@ def test_edge_cases(warehouse, cursor, tmp_path):
 def test_components_are_the_exact_sums_of_their_forecasts(warehouse, cursor, tmp_path):
     """int_calibration_components counts equal forecasts together and takes one logarithm per
     distinct (p, y): its sums equal those of every forecast taken one by one, to the last digit
-    and scale, also where one probability is written at several scales (0.5, 0.50, 0.5000)."""
+    and scale, also where one probability is written at several scales (0.5, 0.50, 0.5000), and
+    where the scale sets the logarithm's digits (18 and 19 decimals)."""
     insert_edge_cases(cursor)
+    long = "0.123456789012345678"
     cursor.executemany(
         "insert into raw.model_predictions (prediction_id, model_id, market_id, predicted_prob,"
-        " prediction_timestamp) values (%s, 2, %s, %s, %s)",
+        " prediction_timestamp) values (%s, %s, %s, %s, %s)",
         [
-            (40 + market, market, Decimal(p), EDGE_MARKETS[market][1] - HOUR)
-            for market, p in [(1, "0.5"), (2, "0.50"), (3, "0.5000"), (4, "0.5"), (6, "0.35")]
+            (40 + market, model, market, Decimal(p), EDGE_MARKETS[market][1] - HOUR)
+            for model, market, p in [
+                (2, 1, "0.5"),
+                (2, 2, "0.50"),
+                (2, 3, "0.5000"),
+                (2, 4, "0.5"),
+                (2, 6, "0.35"),
+                (3, 7, long),
+                (3, 8, long + "0"),
+            ]
         ],
     )
     build(warehouse, tmp_path, "+int_calibration_components")

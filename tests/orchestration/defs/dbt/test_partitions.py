@@ -73,16 +73,16 @@ def test_the_repeated_hour_at_the_end_of_dst_is_a_window_of_its_own():
         assert end.astimezone(UTC) - begin.astimezone(UTC) == timedelta(hours=1)
 
 
-def test_a_catch_up_covers_the_windows_since_the_previous_run_three_days_at_most():
+def test_a_catch_up_covers_the_windows_since_the_previous_run_four_days_at_most():
     # Windows ending by 2026-10-30 12:00 UTC: the last finished one is 11:00-12:00.
     partitions = dg.HourlyPartitionsDefinition(
         start_date="2026-10-01-00:00", end_date="2026-10-30-12:00", timezone="UTC"
     )
     previous = datetime(2026, 10, 30, 7, tzinfo=UTC)  # the end of the previous run's last window
     assert catch_up_range(partitions, previous) == ("2026-10-30-07:00", "2026-10-30-11:00")
-    assert catch_up_range(partitions, None) == ("2026-10-27-12:00", "2026-10-30-11:00")
+    assert catch_up_range(partitions, None) == ("2026-10-26-12:00", "2026-10-30-11:00")
     assert catch_up_range(partitions, datetime(2026, 10, 20, tzinfo=UTC)) == (
-        "2026-10-27-12:00",
+        "2026-10-26-12:00",
         "2026-10-30-11:00",
     )
     # Nothing finished since the previous run: its last window again.
