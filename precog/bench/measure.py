@@ -420,8 +420,8 @@ def ab_inputs_difference(cursor, analyses: dict[str, str]) -> str:
     """'' if the A/B inputs computed on demand are the rows of int_ab_market_outcomes that the
     asset read, else how they differ."""
     answers = []
-    for sql in (ab_io.OUTCOMES_SQL, ab_io.outcomes_sql(outcomes_on_demand(analyses))):
-        cursor.execute(sql)
+    for relation in (".".join(ab_io.OUTCOMES), outcomes_on_demand(analyses)):
+        cursor.execute(ab_io.outcomes_sql(relation))
         answers.append(sorted(cursor.fetchall(), key=lambda row: row[:2]))
     table, on_demand = answers
     if table == on_demand:

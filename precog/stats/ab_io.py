@@ -43,15 +43,14 @@ OUTCOMES_COLUMNS = (
     "data_through",
 )
 _TEXT_COLUMNS = ("experiment_name", "variant", "stratification_key", "league", "market_type")
-_COUNT_COLUMNS = ("market_id", "closed_trades", "winning_trades")
+_INTEGER_COLUMNS = ("market_id", "closed_trades", "winning_trades")
+# How COPY writes a null (a text that is literally this reads as null too).
+_COPY_NULL = "\\N"
 
 
 def outcomes_sql(relation: str = ".".join(OUTCOMES)) -> str:
     """The query of the per-market outcomes, from `relation` (the dbt model by default)."""
     return f"select {', '.join(OUTCOMES_COLUMNS)} from {relation} {OUTCOMES_ORDER}"
-
-
-OUTCOMES_SQL = outcomes_sql()
 
 
 def read_outcomes(cursor, relation: str = ".".join(OUTCOMES)) -> pd.DataFrame:
@@ -61,14 +60,15 @@ def read_outcomes(cursor, relation: str = ".".join(OUTCOMES)) -> pd.DataFrame:
     data_through a UTC timestamp."""
     buffer = io.BytesIO()
     cursor.copy_expert(
-        f"copy ({outcomes_sql(relation)}) to stdout with (format csv, header, null '\\N')", buffer
+        f"copy ({outcomes_sql(relation)}) to stdout with (format csv, header, null '{_COPY_NULL}')",
+        buffer,
     )
     buffer.seek(0)
     outcomes = pd.read_csv(
         buffer,
-        na_values=["\\N"],
+        na_values=[_COPY_NULL],
         keep_default_na=False,
-        dtype={**dict.fromkeys(_TEXT_COLUMNS, str), **dict.fromkeys(_COUNT_COLUMNS, "int64")},
+        dtype={**dict.fromkeys(_TEXT_COLUMNS, str), **dict.fromkeys(_INTEGER_COLUMNS, "int64")},
     )
     for column in _TEXT_COLUMNS:
         outcomes[column] = outcomes[column].astype(object).where(outcomes[column].notna(), None)
