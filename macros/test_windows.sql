@@ -10,7 +10,10 @@
     before the last one int_trade_pnl has processed (macros/incremental.sql). A build skips
     int_trade_pnl when an error-level staging test fails, so its watermark stays and the next run
     tests those rows again; one capture further back covers rows that landed during the build
-    that processed them, after its tests had run. No change log or watermark yet: everything.
+    that processed them, after its tests had run. A successful `precog run` also records where
+    it began (precog_meta.last_validation): its tests saw every row landed by then, so after a
+    first build the next run tests what landed since, not the whole history again. The later
+    of the two bounds counts; neither known yet: everything.
 
     Each windowed model is tested on the whole of the keys its verdicts depend on (a position's
     trades and the copies of their trade_ids, every version of a business key), each key looked
@@ -54,12 +57,17 @@
     every windowed test asks it as it compiles (about 80 an hour). -#}
 {% macro unvalidated_since() -%}
     {%- set changes = built_model_relation('int_position_changes') -%}
-    {%- if changes is none -%}
-        {%- do return(none) -%}
-    {%- endif -%}
+    {%- set change_log -%}
+        {%- if changes is none -%}
+        null::timestamptz
+        {%- else -%}
+        (select max(complete_before) from {{ changes }}
+        where captured_at < ({{ build_watermark_query('int_trade_pnl') }}))
+        {%- endif -%}
+    {%- endset -%}
     {%- do return(scalar_at_run_time(
-        "select max(complete_before) from " ~ changes ~ " where captured_at < ("
-        ~ build_watermark_query('int_trade_pnl') ~ ")"
+        "select greatest(" ~ change_log ~ ", (select complete_before from "
+        ~ "precog_meta.last_validation))"
     )) -%}
 {%- endmacro %}
 

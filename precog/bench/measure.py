@@ -149,8 +149,8 @@ class Jobs:
 
     first_build: jobs.PipelineRun  # everything, from scratch
     nothing_new: jobs.PipelineRun  # right after: skipped from the bookkeeping
-    # One hour landed: the first after the build checks all of staging (no capture before the
-    # watermark existed), then the steady state.
+    # One hour landed: the first after the build (it tests what landed since the build began:
+    # precog_meta.last_validation), then the steady state.
     after_build: jobs.PipelineRun
     hour: jobs.PipelineRun
     hour_trades: int  # the steady state's hour: its trades, of which late ones

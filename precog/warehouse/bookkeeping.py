@@ -40,14 +40,19 @@ def processed_through(cursor, model: str) -> datetime | None:
 
 
 def unvalidated_since(cursor) -> datetime | None:
-    """Rows that landed from this time may not have been validated yet: one change log capture
-    before the last one int_trade_pnl has processed (the rule of the dbt tests of staging,
-    macros/test_windows.sql); None when nothing has been processed (validate everything)."""
-    if not _change_log_exists(cursor):
-        return None
+    """Rows that landed from this time may not have been validated yet (the rule of the dbt
+    tests of staging, macros/test_windows.sql): the later of one change log capture before the
+    last one int_trade_pnl has processed, and where the last successful `precog run` began
+    (precog_meta.last_validation: its tests saw everything that had landed by then); None when
+    neither is known (validate everything)."""
+    change_log = (
+        f"(select max(complete_before) from {CHANGE_LOG} where captured_at < ("
+        "select captured_through from precog_meta.build_watermarks where model = 'int_trade_pnl'))"
+        if _change_log_exists(cursor)
+        else "null::timestamptz"
+    )
     cursor.execute(
-        f"select max(complete_before) from {CHANGE_LOG} where captured_at < ("
-        "select captured_through from precog_meta.build_watermarks where model = 'int_trade_pnl')"
+        f"select greatest({change_log}, (select complete_before from precog_meta.last_validation))"
     )
     return cursor.fetchone()[0]
 
@@ -157,6 +162,13 @@ def record_success(cursor, state: WarehouseState) -> None:
         " raw_files = excluded.raw_files, project_checksum = excluded.project_checksum,"
         " finished_at = now()",
         (state.complete_before, json.dumps(state.raw_files), state.project_checksum),
+    )
+    # Every row that had landed when the run began was tested by it or by an earlier run.
+    cursor.execute(
+        "insert into precog_meta.last_validation (complete_before) values (%s)"
+        " on conflict (id) do update set complete_before = excluded.complete_before,"
+        " validated_at = now()",
+        (state.complete_before,),
     )
 
 

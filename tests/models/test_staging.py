@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from precog.pipeline.dbt_runner import run_dbt
+from precog.warehouse import bookkeeping
 
 LOADED = "2025-01-05 00:00:00+00"  # loaded_at of every row unless a case needs another
 NOW = "now"  # a timestamptz literal: the inserting transaction's start, as a loader stamps it
@@ -522,3 +523,28 @@ def test_a_partitioned_build_tests_what_landed(warehouse, cursor, tmp_path):
     land_market(cursor, 11, "UFL", NOW)
     assert league_failures("catch_up", None) == 2
     assert league_failures("full", None, "--full-refresh") == 4  # a full refresh: everything
+
+
+def test_a_successful_run_bounds_what_the_next_one_tests(warehouse, cursor, tmp_path):
+    """After a first build, which tests everything, a successful `precog run` records where it
+    began (bookkeeping.record_success): the next build tests what landed since, not the whole
+    history again, and the suites' rule (bookkeeping.unvalidated_since) says the same."""
+    cursor.execute(REFERENCE_DATA + MARKETS_POSITIONS_EDGES)
+    insert_trades(cursor, VALID_TRADES)
+    land_market(cursor, 8, "XFL", LOADED)  # a bad row that landed long ago
+    select = "staging int_position_changes int_trade_pnl"
+
+    def league_failures(name: str) -> int:
+        return build_staging(warehouse, tmp_path / name, select)[LEAGUE_TEST]["failures"]
+
+    assert league_failures("first") == 1
+    assert bookkeeping.unvalidated_since(cursor) is None  # one capture, none before it
+    cursor.execute("select statement_timestamp()")
+    began = cursor.fetchone()[0]
+    bookkeeping.record_success(cursor, bookkeeping.WarehouseState(began, {}, "checksum"))
+    assert bookkeeping.unvalidated_since(cursor) == began
+
+    land_position(cursor, 20)
+    assert league_failures("second") == 0  # the old row was validated by the first
+    land_market(cursor, 10, "CFL", NOW)  # landed after the run began: tested
+    assert league_failures("third") == 1

@@ -36,6 +36,12 @@ def test_simulate_bad_rows_and_run(warehouse, cursor, tmp_path):
         assert any(step.startswith(f"dbt_{job.name}") for step, _ in job.steps), job.steps
     assert first.models_seconds(["intermediate/int_trade_pnl", "marts/mv_daily_pnl"]) > 0
     assert first.job("hourly").models.keys().isdisjoint(first.job("daily").models)
+    # It recorded where it began: the next run tests what landed since (macros/test_windows.sql).
+    cursor.execute(
+        "select validation.complete_before = run.complete_before"
+        " from precog_meta.last_validation as validation, precog_meta.last_complete_run as run"
+    )
+    assert cursor.fetchall() == [(True,)]
     # A dbt step that succeeded leaves no target folder of its own behind (6 MB an hour);
     # dagster-dbt names them <step>-<run id's first 7 characters>-<random>.
     with dagster_instance(warehouse) as instance:
