@@ -7,10 +7,10 @@ evaluated and failed, and for each failed one its unexpected count and share or 
 Great Expectations is imported when a check runs, never when the definitions load.
 
 The suites of the raw landing tables run with each hourly run; a partitioned run validates what
-landed, not the whole history: the rows that landed in its partition window or since the change
-log capture before the last one the pipeline processed, the landing window of the dbt tests of
-staging (macros/quarantine.sql), so that every row is validated by some run and a run's cost
-grows with what landed. Row-level expectations see those rows (uniqueness: with every other row
+landed, not the whole history: the rows that landed in its partition window or have not been
+validated yet (bookkeeping.unvalidated_since), the landing window of the dbt tests of staging
+(macros/test_windows.sql), so that every row is validated by some run and a run's cost grows
+with what landed. Row-level expectations see those rows (uniqueness: with every other row
 of their key); a table-level one (row count) is left to an unpartitioned evaluation, where every
 suite validates its whole relation.
 """
