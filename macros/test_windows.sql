@@ -54,15 +54,20 @@
 {%- endmacro %}
 
 {#- The time from which rows may not have been validated yet (see above), or none. One query:
-    every windowed test asks it as it compiles (about 80 an hour). -#}
+    every windowed test asks it as it compiles (about 80 an hour). It takes the complete_before
+    of the latest capture before the last processed, one probe of captured_at's index: the
+    largest of those captures' when they follow one another, and never above it. (Their max
+    read the log backwards on complete_before's index, the whole log when no capture came
+    before: right after a first build, 15.6 s at 10M for each test.) -#}
 {% macro unvalidated_since() -%}
     {%- set changes = built_model_relation('int_position_changes') -%}
     {%- set change_log -%}
         {%- if changes is none -%}
         null::timestamptz
         {%- else -%}
-        (select max(complete_before) from {{ changes }}
-        where captured_at < ({{ build_watermark_query('int_trade_pnl') }}))
+        (select complete_before from {{ changes }}
+        where captured_at < ({{ build_watermark_query('int_trade_pnl') }})
+        order by captured_at desc limit 1)
         {%- endif -%}
     {%- endset -%}
     {%- do return(scalar_at_run_time(

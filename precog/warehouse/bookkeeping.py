@@ -46,8 +46,9 @@ def unvalidated_since(cursor) -> datetime | None:
     (precog_meta.last_validation: its tests saw everything that had landed by then); None when
     neither is known (validate everything)."""
     change_log = (
-        f"(select max(complete_before) from {CHANGE_LOG} where captured_at < ("
-        "select captured_through from precog_meta.build_watermarks where model = 'int_trade_pnl'))"
+        f"(select complete_before from {CHANGE_LOG} where captured_at < ("
+        "select captured_through from precog_meta.build_watermarks where model = 'int_trade_pnl')"
+        " order by captured_at desc limit 1)"  # an index probe: see macros/test_windows.sql
         if _change_log_exists(cursor)
         else "null::timestamptz"
     )
