@@ -13,7 +13,7 @@
     that processed them, after its tests had run. A successful `precog run` also records where
     it began (precog_meta.last_validation): its tests saw every row landed by then, so after a
     first build the next run tests what landed since, not the whole history again. The later
-    of the two bounds counts; neither known yet: everything.
+    of the two bounds counts; no change log yet (a first build) or neither known: everything.
 
     Each windowed model is tested on the whole of the keys its verdicts depend on (a position's
     trades and the copies of their trade_ids, every version of a business key), each key looked
@@ -55,20 +55,20 @@
 
 {#- The time from which rows may not have been validated yet (see above), or none. One query:
     every windowed test asks it as it compiles (about 80 an hour). It takes the complete_before
-    of the latest capture before the last processed, one probe of captured_at's index: the
-    largest of those captures' when they follow one another, and never above it. (Their max
-    read the log backwards on complete_before's index, the whole log when no capture came
-    before: right after a first build, 15.6 s at 10M for each test.) -#}
+    of the latest capture before the last processed, one probe of captured_at's index (one
+    statement writes a capture's rows, with one complete_before): equal to the largest of those
+    captures' when they run one after another, never above it. (Their max read the log
+    backwards on complete_before's index, the whole log when no capture came before: right
+    after a first build, 15.6 s at 10M for each test.) -#}
 {% macro unvalidated_since() -%}
     {%- set changes = built_model_relation('int_position_changes') -%}
+    {%- if changes is none -%}
+        {%- do return(none) -%}
+    {%- endif -%}
     {%- set change_log -%}
-        {%- if changes is none -%}
-        null::timestamptz
-        {%- else -%}
         (select complete_before from {{ changes }}
         where captured_at < ({{ build_watermark_query('int_trade_pnl') }})
         order by captured_at desc limit 1)
-        {%- endif -%}
     {%- endset -%}
     {%- do return(scalar_at_run_time(
         "select greatest(" ~ change_log ~ ", (select complete_before from "

@@ -1,9 +1,10 @@
 """What the pipeline has processed, read from its bookkeeping: the change log
 (intermediate.int_position_changes), each incremental model's watermark
 (precog_meta.build_watermarks, written by macros/incremental.sql), what each model was built
-from (precog_meta.built_from, macros/full_refresh.sql) and the last complete run
-(precog_meta.last_complete_run). The one Python home of "what this run must process"; its dbt
-home is macros/incremental.sql, whose rules these queries follow.
+from (precog_meta.built_from, macros/full_refresh.sql), the last complete run
+(precog_meta.last_complete_run) and where it began (precog_meta.last_validation). The one Python
+home of "what this run must process"; its dbt home is macros/incremental.sql, whose rules these
+queries follow.
 """
 
 from __future__ import annotations
@@ -43,14 +44,14 @@ def unvalidated_since(cursor) -> datetime | None:
     """Rows that landed from this time may not have been validated yet (the rule of the dbt
     tests of staging, macros/test_windows.sql): the later of one change log capture before the
     last one int_trade_pnl has processed, and where the last successful `precog run` began
-    (precog_meta.last_validation: its tests saw everything that had landed by then); None when
-    neither is known (validate everything)."""
+    (precog_meta.last_validation: its tests saw everything that had landed by then); None
+    (validate everything) before the change log is built, or when neither is known."""
+    if not _change_log_exists(cursor):
+        return None
     change_log = (
         f"(select complete_before from {CHANGE_LOG} where captured_at < ("
         "select captured_through from precog_meta.build_watermarks where model = 'int_trade_pnl')"
         " order by captured_at desc limit 1)"  # an index probe: see macros/test_windows.sql
-        if _change_log_exists(cursor)
-        else "null::timestamptz"
     )
     cursor.execute(
         f"select greatest({change_log}, (select complete_before from precog_meta.last_validation))"
@@ -61,8 +62,8 @@ def unvalidated_since(cursor) -> datetime | None:
 def landed_condition(cursor, window: tuple[datetime, datetime] | None) -> str | None:
     """The rows a run validates, as a condition on loaded_at: those that may not have been
     validated yet and, for a partition window [start, end), those that landed in it (the rule of
-    the dbt tests of staging, macros/test_windows.sql); None (validate everything) before the
-    pipeline has processed any change."""
+    the dbt tests of staging, macros/test_windows.sql); None (validate everything) when
+    unvalidated_since knows no bound."""
     since = unvalidated_since(cursor)
     if since is None:
         return None
